@@ -1,0 +1,19 @@
+// Entry point of the benchmarks:
+//   peak              the machine's FP32 FMA peak (1 thread and all threads)
+//   gemm              quick side-by-side GEMM table (ours vs MathNet managed)
+//   anything else     BenchmarkDotNet (e.g. --filter '*Gemm*')
+using BenchmarkDotNet.Running;
+using SwitchNative.Perf;
+
+switch (args.FirstOrDefault())
+{
+    case "peak":
+        Console.WriteLine($"FMA peak: {FmaPeak.Measure(1):F1} GFLOP/s on 1 thread, {FmaPeak.Measure(Environment.ProcessorCount):F1} GFLOP/s on {Environment.ProcessorCount} threads");
+        break;
+    case "gemm":
+        GemmTimer.Run([(256, 256, 256), (1024, 1024, 1024), (2048, 2048, 2048), (640, 512, 2048), (64, 512, 2048)], repeats: 5);
+        break;
+    default:
+        BenchmarkSwitcher.FromAssembly(typeof(FmaPeak).Assembly).Run(args);
+        break;
+}

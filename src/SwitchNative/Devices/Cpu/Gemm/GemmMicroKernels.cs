@@ -1,0 +1,144 @@
+// The three register tiles. Each k step loads one row of B̃ (NR floats), broadcasts each of the
+// MR values of Ã's column and issues MR·NR/width FMAs into accumulators that never leave
+// registers: that is the whole arithmetic of the GEMM.
+//   Vector512: 8×32, 16 zmm accumulators + 2 B vectors + 1 broadcast (of 32 registers).
+//   Vector256: 6×16, 12 ymm accumulators + 2 B vectors + 1 broadcast (of 16 registers).
+//   Vector128: 4×8,   8 xmm accumulators + 2 B vectors + 1 broadcast.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace SwitchNative.Devices.Cpu.Gemm;
+
+/// <summary>8×32 tile of Vector512 FMAs (AVX-512).</summary>
+internal readonly unsafe struct MicroKernel512 : IGemmMicroKernel
+{
+    public static int Rows => 8;
+    public static int Columns => 32;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(int depth, float* packedA, float* packedB, float* c, int ldc, bool accumulate)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < depth; p++)
+        {
+            var b0 = Vector512.Load(packedB);
+            var b1 = Vector512.Load(packedB + 16);
+            var a = Vector512.Create(packedA[0]); c00 = Vector512.FusedMultiplyAdd(a, b0, c00); c01 = Vector512.FusedMultiplyAdd(a, b1, c01);
+            a = Vector512.Create(packedA[1]); c10 = Vector512.FusedMultiplyAdd(a, b0, c10); c11 = Vector512.FusedMultiplyAdd(a, b1, c11);
+            a = Vector512.Create(packedA[2]); c20 = Vector512.FusedMultiplyAdd(a, b0, c20); c21 = Vector512.FusedMultiplyAdd(a, b1, c21);
+            a = Vector512.Create(packedA[3]); c30 = Vector512.FusedMultiplyAdd(a, b0, c30); c31 = Vector512.FusedMultiplyAdd(a, b1, c31);
+            a = Vector512.Create(packedA[4]); c40 = Vector512.FusedMultiplyAdd(a, b0, c40); c41 = Vector512.FusedMultiplyAdd(a, b1, c41);
+            a = Vector512.Create(packedA[5]); c50 = Vector512.FusedMultiplyAdd(a, b0, c50); c51 = Vector512.FusedMultiplyAdd(a, b1, c51);
+            a = Vector512.Create(packedA[6]); c60 = Vector512.FusedMultiplyAdd(a, b0, c60); c61 = Vector512.FusedMultiplyAdd(a, b1, c61);
+            a = Vector512.Create(packedA[7]); c70 = Vector512.FusedMultiplyAdd(a, b0, c70); c71 = Vector512.FusedMultiplyAdd(a, b1, c71);
+            packedA += 8;
+            packedB += 32;
+        }
+        Store(c, accumulate, c00, c01); c += ldc;
+        Store(c, accumulate, c10, c11); c += ldc;
+        Store(c, accumulate, c20, c21); c += ldc;
+        Store(c, accumulate, c30, c31); c += ldc;
+        Store(c, accumulate, c40, c41); c += ldc;
+        Store(c, accumulate, c50, c51); c += ldc;
+        Store(c, accumulate, c60, c61); c += ldc;
+        Store(c, accumulate, c70, c71);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* row, bool accumulate, Vector512<float> left, Vector512<float> right)
+    {
+        if (accumulate)
+        {
+            left += Vector512.Load(row);
+            right += Vector512.Load(row + 16);
+        }
+        left.Store(row);
+        right.Store(row + 16);
+    }
+}
+
+/// <summary>6×16 tile of Vector256 FMAs (AVX2 + FMA).</summary>
+internal readonly unsafe struct MicroKernel256 : IGemmMicroKernel
+{
+    public static int Rows => 6;
+    public static int Columns => 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(int depth, float* packedA, float* packedB, float* c, int ldc, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < depth; p++)
+        {
+            var b0 = Vector256.Load(packedB);
+            var b1 = Vector256.Load(packedB + 8);
+            var a = Vector256.Create(packedA[0]); c00 = Vector256.MultiplyAddEstimate(a, b0, c00); c01 = Vector256.MultiplyAddEstimate(a, b1, c01);
+            a = Vector256.Create(packedA[1]); c10 = Vector256.MultiplyAddEstimate(a, b0, c10); c11 = Vector256.MultiplyAddEstimate(a, b1, c11);
+            a = Vector256.Create(packedA[2]); c20 = Vector256.MultiplyAddEstimate(a, b0, c20); c21 = Vector256.MultiplyAddEstimate(a, b1, c21);
+            a = Vector256.Create(packedA[3]); c30 = Vector256.MultiplyAddEstimate(a, b0, c30); c31 = Vector256.MultiplyAddEstimate(a, b1, c31);
+            a = Vector256.Create(packedA[4]); c40 = Vector256.MultiplyAddEstimate(a, b0, c40); c41 = Vector256.MultiplyAddEstimate(a, b1, c41);
+            a = Vector256.Create(packedA[5]); c50 = Vector256.MultiplyAddEstimate(a, b0, c50); c51 = Vector256.MultiplyAddEstimate(a, b1, c51);
+            packedA += 6;
+            packedB += 16;
+        }
+        Store(c, accumulate, c00, c01); c += ldc;
+        Store(c, accumulate, c10, c11); c += ldc;
+        Store(c, accumulate, c20, c21); c += ldc;
+        Store(c, accumulate, c30, c31); c += ldc;
+        Store(c, accumulate, c40, c41); c += ldc;
+        Store(c, accumulate, c50, c51);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* row, bool accumulate, Vector256<float> left, Vector256<float> right)
+    {
+        if (accumulate)
+        {
+            left += Vector256.Load(row);
+            right += Vector256.Load(row + 8);
+        }
+        left.Store(row);
+        right.Store(row + 8);
+    }
+}
+
+/// <summary>4×8 tile of Vector128 multiply-adds (SSE; FMA where the machine has it).</summary>
+internal readonly unsafe struct MicroKernel128 : IGemmMicroKernel
+{
+    public static int Rows => 4;
+    public static int Columns => 8;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(int depth, float* packedA, float* packedB, float* c, int ldc, bool accumulate)
+    {
+        Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int p = 0; p < depth; p++)
+        {
+            var b0 = Vector128.Load(packedB);
+            var b1 = Vector128.Load(packedB + 4);
+            var a = Vector128.Create(packedA[0]); c00 = Vector128.MultiplyAddEstimate(a, b0, c00); c01 = Vector128.MultiplyAddEstimate(a, b1, c01);
+            a = Vector128.Create(packedA[1]); c10 = Vector128.MultiplyAddEstimate(a, b0, c10); c11 = Vector128.MultiplyAddEstimate(a, b1, c11);
+            a = Vector128.Create(packedA[2]); c20 = Vector128.MultiplyAddEstimate(a, b0, c20); c21 = Vector128.MultiplyAddEstimate(a, b1, c21);
+            a = Vector128.Create(packedA[3]); c30 = Vector128.MultiplyAddEstimate(a, b0, c30); c31 = Vector128.MultiplyAddEstimate(a, b1, c31);
+            packedA += 4;
+            packedB += 8;
+        }
+        Store(c, accumulate, c00, c01); c += ldc;
+        Store(c, accumulate, c10, c11); c += ldc;
+        Store(c, accumulate, c20, c21); c += ldc;
+        Store(c, accumulate, c30, c31);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* row, bool accumulate, Vector128<float> left, Vector128<float> right)
+    {
+        if (accumulate)
+        {
+            left += Vector128.Load(row);
+            right += Vector128.Load(row + 4);
+        }
+        left.Store(row);
+        right.Store(row + 4);
+    }
+}

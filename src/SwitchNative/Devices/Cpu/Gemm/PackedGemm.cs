@@ -1,0 +1,139 @@
+// The BLIS-style GEMM driver: C = α·op(A)·op(B) + β·C.
+//
+// C is cut into one rectangle per thread (along N when N ≥ M, else along M, on tile
+// boundaries); each thread then runs the classic five loops on its rectangle with its own
+// packing buffers, so threads never wait on each other:
+//
+//   for jc in N by NC:                 pack op(B)[pc.., jc..] (KC × NC, L3)
+//     for pc in K by KC:
+//       for ic in M by MC:             pack op(A)[ic.., pc..] (MC × KC, L2)
+//         for jr in NC by NR:          B micro-panel KC × NR stays in L1
+//           for ir in MC by MR:        micro-kernel on an MR × NR tile of C
+//
+// Every C element is summed in the same order whatever the partition: the KC blocks run in
+// sequence and each tile is computed by the same kernel, so results do not depend on the
+// thread count.
+using System.Numerics.Tensors;
+
+namespace SwitchNative.Devices.Cpu.Gemm;
+
+/// <summary>Blocked, packed, multithreaded GEMM over one micro-kernel.</summary>
+internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : IGemmMicroKernel
+{
+    /// <summary>KC: depth of a packed block; a B micro-panel (KC·NR floats) should sit in L1.</summary>
+    public const int DepthBlock = 256;
+
+    /// <summary>MC: rows of a packed A block; MC·KC floats should sit in L2.</summary>
+    public static int RowBlock => TKernel.Rows * 24;
+
+    /// <summary>NC: columns of a packed B block.</summary>
+    public static int ColumnBlock => TKernel.Columns * 128;
+
+    // Below this many multiply-adds a product runs on one thread: waking a second costs more.
+    private const long MinimumParallelWork = 1L << 20;
+
+    private readonly CpuParallel _parallel;
+    private readonly GemmWorkspace _packedA;
+    private readonly GemmWorkspace _packedB;
+
+    public PackedGemm(CpuParallel parallel)
+    {
+        _parallel = parallel;
+        _packedA = new GemmWorkspace((long)RowBlock * DepthBlock);
+        _packedB = new GemmWorkspace((long)DepthBlock * ColumnBlock);
+    }
+
+    public void Run(GemmOperand a, GemmOperand b, float alpha, float beta, float* c, int m, int n, int k)
+    {
+        if (m == 0 || n == 0) return;
+        var output = new Span<float>(c, checked(m * n));
+        if (k == 0 || alpha == 0f)
+        {
+            if (beta == 0f) output.Clear();
+            else TensorPrimitives.Multiply(output, beta, output);
+            return;
+        }
+        // β = 0 overwrites C on the first depth block; β ∉ {0, 1} scales C once, then accumulates.
+        if (beta != 0f && beta != 1f) TensorPrimitives.Multiply(output, beta, output);
+        bool accumulateFirst = beta != 0f;
+
+        bool splitColumns = n >= m;
+        int tile = splitColumns ? TKernel.Columns : TKernel.Rows;
+        int tiles = ((splitColumns ? n : m) + tile - 1) / tile;
+        int parts = (long)m * n * k < MinimumParallelWork ? 1 : Math.Min(_parallel.ThreadCount, tiles);
+        _parallel.For(parts, part =>
+        {
+            int firstTile = (int)((long)tiles * part / parts), endTile = (int)((long)tiles * (part + 1) / parts);
+            int start = firstTile * tile, end = Math.Min(endTile * tile, splitColumns ? n : m);
+            if (splitColumns) RunRectangle(a, b, alpha, accumulateFirst, c, n, 0, m, start, end - start, k);
+            else RunRectangle(a, b, alpha, accumulateFirst, c, n, start, end - start, 0, n, k);
+        });
+    }
+
+    // The five loops over C[rowStart.., columnStart..] on the calling thread.
+    private void RunRectangle(GemmOperand a, GemmOperand b, float alpha, bool accumulateFirst, float* c, int ldc, int rowStart, int rowCount, int columnStart, int columnCount, int k)
+    {
+        float* packedA = _packedA.Rent();
+        float* packedB = _packedB.Rent();
+        try
+        {
+            for (int jc = columnStart; jc < columnStart + columnCount; jc += ColumnBlock)
+            {
+                int nc = Math.Min(ColumnBlock, columnStart + columnCount - jc);
+                int panelCount = (nc + TKernel.Columns - 1) / TKernel.Columns;
+                for (int pc = 0; pc < k; pc += DepthBlock)
+                {
+                    int kc = Math.Min(DepthBlock, k - pc);
+                    bool accumulate = pc > 0 || accumulateFirst;
+                    GemmPacking.PackB(b, pc, kc, jc, nc, TKernel.Columns, 0, panelCount, packedB);
+                    for (int ic = rowStart; ic < rowStart + rowCount; ic += RowBlock)
+                    {
+                        int mc = Math.Min(RowBlock, rowStart + rowCount - ic);
+                        GemmPacking.PackA(a, ic, mc, pc, kc, alpha, TKernel.Rows, packedA);
+                        MacroKernel(packedA, packedB, c + (long)ic * ldc + jc, ldc, mc, nc, kc, accumulate);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _packedA.Return(packedA);
+            _packedB.Return(packedB);
+        }
+    }
+
+    // Runs the micro-kernel over every MR × NR tile of an mc × nc block of C.
+    private static void MacroKernel(float* packedA, float* packedB, float* c, int ldc, int mc, int nc, int kc, bool accumulate)
+    {
+        for (int column = 0; column < nc; column += TKernel.Columns)
+        {
+            int nr = Math.Min(TKernel.Columns, nc - column);
+            float* panelB = packedB + (long)column * kc;
+            for (int ir = 0; ir < mc; ir += TKernel.Rows)
+            {
+                int mr = Math.Min(TKernel.Rows, mc - ir);
+                float* tile = c + (long)ir * ldc + column;
+                float* panelA = packedA + (long)ir * kc;
+                if (mr == TKernel.Rows && nr == TKernel.Columns) TKernel.Run(kc, panelA, panelB, tile, ldc, accumulate);
+                else EdgeTile(kc, panelA, panelB, tile, ldc, mr, nr, accumulate);
+            }
+        }
+    }
+
+    // A ragged tile runs the same full kernel into a scratch tile (the padding is zeros), then
+    // only the valid mr × nr part reaches C: same arithmetic, so edges round like the interior.
+    private static void EdgeTile(int kc, float* panelA, float* panelB, float* c, int ldc, int mr, int nr, bool accumulate)
+    {
+        float* scratch = stackalloc float[TKernel.Rows * TKernel.Columns];
+        TKernel.Run(kc, panelA, panelB, scratch, TKernel.Columns, accumulate: false);
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < nr; j++)
+                c[(long)i * ldc + j] = accumulate ? c[(long)i * ldc + j] + scratch[i * TKernel.Columns + j] : scratch[i * TKernel.Columns + j];
+    }
+
+    public void Dispose()
+    {
+        _packedA.Dispose();
+        _packedB.Dispose();
+    }
+}

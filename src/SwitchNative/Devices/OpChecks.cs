@@ -1,0 +1,86 @@
+// Shape and dtype validation shared by every device, so that a bad call fails with the same
+// clear message on all of them, before any kernel runs.
+using SwitchNative.Tensors;
+
+namespace SwitchNative.Devices;
+
+/// <summary>Argument checks for device ops.</summary>
+public static class OpChecks
+{
+    /// <summary>Throws unless <paramref name="tensor"/> lives on <paramref name="device"/> and has <paramref name="dtype"/>.</summary>
+    public static void On(IDevice device, Tensor tensor, string name, DType dtype = DType.F32)
+    {
+        ArgumentNullException.ThrowIfNull(tensor, name);
+        if (!ReferenceEquals(tensor.Device, device))
+            throw new ArgumentException($"{name} lives on device '{tensor.Device.Name}', not on '{device.Name}'", name);
+        if (tensor.Buffer.IsDisposed)
+            throw new ObjectDisposedException(name, $"{name} views a buffer that was disposed");
+        if (tensor.DType != dtype)
+            throw new ArgumentException($"{name} must be {dtype}, got {tensor.DType}", name);
+    }
+
+    /// <summary>Throws unless the two tensors hold the same number of elements.</summary>
+    public static void SameCount(Tensor first, string firstName, Tensor second, string secondName)
+    {
+        if (first.ElementCount != second.ElementCount)
+            throw new ArgumentException($"{firstName} {first.Shape} and {secondName} {second.Shape} differ in element count");
+    }
+
+    /// <summary>Throws unless the two tensors have equal shapes.</summary>
+    public static void SameShape(Tensor first, string firstName, Tensor second, string secondName)
+    {
+        if (!first.Shape.Equals(second.Shape))
+            throw new ArgumentException($"{firstName} {first.Shape} and {secondName} {second.Shape} must have the same shape");
+    }
+
+    /// <summary>Throws unless <paramref name="tensor"/> has exactly <paramref name="dimensions"/> (−1 matches any size).</summary>
+    public static void HasShape(Tensor tensor, string name, params long[] dimensions)
+    {
+        bool matches = tensor.Shape.Rank == dimensions.Length;
+        for (int i = 0; matches && i < dimensions.Length; i++)
+            matches = dimensions[i] < 0 || tensor.Shape[i] == dimensions[i];
+        if (!matches)
+            throw new ArgumentException($"{name} must have shape [{string.Join(", ", dimensions.Select(d => d < 0 ? "*" : d.ToString()))}], got {tensor.Shape}", name);
+    }
+
+    /// <summary>Throws unless <paramref name="tensor"/> holds <paramref name="count"/> elements.</summary>
+    public static void HasCount(Tensor tensor, string name, long count)
+    {
+        if (tensor.ElementCount != count)
+            throw new ArgumentException($"{name} must hold {count} elements, got {tensor.Shape}", name);
+    }
+
+    /// <summary>Validates a GEMM call and returns its sizes (M, N, K).</summary>
+    public static (int M, int N, int K) Gemm(IDevice device, Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c)
+    {
+        On(device, a, nameof(a));
+        On(device, b, nameof(b));
+        On(device, c, nameof(c));
+        if (a.Shape.Rank != 2 || b.Shape.Rank != 2 || c.Shape.Rank != 2)
+            throw new ArgumentException($"GEMM takes 2-D tensors (reshape first); got A {a.Shape}, B {b.Shape}, C {c.Shape}");
+        int m = transposeA ? a.Shape[1] : a.Shape[0];
+        int k = transposeA ? a.Shape[0] : a.Shape[1];
+        int kB = transposeB ? b.Shape[1] : b.Shape[0];
+        int n = transposeB ? b.Shape[0] : b.Shape[1];
+        if (k != kB || c.Shape[0] != m || c.Shape[1] != n)
+            throw new ArgumentException(
+                $"GEMM shapes do not agree: op(A) is [{m}, {k}] (A {a.Shape}{(transposeA ? "ᵀ" : "")}), op(B) is [{kB}, {n}] (B {b.Shape}{(transposeB ? "ᵀ" : "")}), C is {c.Shape}");
+        return (m, n, k);
+    }
+
+    /// <summary>Validates a causal attention call and returns (B, S, D, head dim).</summary>
+    public static (int Batch, int Sequence, int ModelDim, int HeadDim) Attention(IDevice device, Tensor qkv, int headCount, Tensor attention, Tensor output)
+    {
+        On(device, qkv, nameof(qkv));
+        On(device, attention, nameof(attention));
+        On(device, output, nameof(output));
+        if (qkv.Shape.Rank != 3 || qkv.Shape[2] % 3 != 0)
+            throw new ArgumentException($"qkv must be [B, S, 3D], got {qkv.Shape}", nameof(qkv));
+        int batch = qkv.Shape[0], sequence = qkv.Shape[1], modelDim = qkv.Shape[2] / 3;
+        if (headCount <= 0 || modelDim % headCount != 0)
+            throw new ArgumentException($"model dim {modelDim} is not divisible by head count {headCount}", nameof(headCount));
+        HasShape(attention, nameof(attention), batch, headCount, sequence, sequence);
+        HasShape(output, nameof(output), batch, sequence, modelDim);
+        return (batch, sequence, modelDim, modelDim / headCount);
+    }
+}
