@@ -28,6 +28,14 @@ public static class FmaPeak
         return samples[samples.Count / 2];
     }
 
+    private const long BenchmarkIterations = 1_000_000;
+
+    /// <summary>Floating-point operations of one <see cref="RunOnce"/>.</summary>
+    public static double FlopsPerCall => BenchmarkIterations * 12.0 * Lanes * 2;
+
+    /// <summary>One single-threaded burst of FMA chains (for BenchmarkDotNet).</summary>
+    public static float RunOnce() => Chains(BenchmarkIterations);
+
     private static int Lanes => Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]

@@ -1,0 +1,74 @@
+// The CPU device's results must not depend on its thread count: same inputs, 1, 2 and 3
+// threads, identical bits for every op that splits work.
+using SwitchNative.Devices;
+using SwitchNative.Devices.Cpu;
+using SwitchNative.Tests.Infrastructure;
+
+namespace SwitchNative.Tests.Devices;
+
+public sealed class CpuDeterminismTests
+{
+    private static void SameBitsForEveryThreadCount(Func<IDevice, float[]> run, string what)
+    {
+        float[]? first = null;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            using var device = new CpuDevice(threads);
+            var result = run(device);
+            if (first is null) first = result;
+            else Close.Bitwise(first, result, $"{what} with {threads} threads");
+        }
+    }
+
+    [Fact]
+    public void Gemm_is_thread_count_invariant()
+    {
+        foreach (var (m, k, n) in new[] { (300, 200, 500), (700, 300, 90), (64, 1000, 2100) })
+        {
+            var a = TestData.Uniform(m * k, seed: 1);
+            var b = TestData.Uniform(k * n, seed: 2);
+            SameBitsForEveryThreadCount(device =>
+            {
+                using var left = device.FromArray<float>(a, [k, m]);
+                using var right = device.FromArray<float>(b, [k, n]);
+                using var c = device.Allocate([m, n]);
+                device.Gemm(left, true, right, false, 1f, 0f, c);
+                return device.ToArray(c);
+            }, $"GEMM {m}×{k}×{n}");
+        }
+    }
+
+    [Fact]
+    public void Row_ops_reductions_and_scatters_are_thread_count_invariant()
+    {
+        const int rows = 700, columns = 300, vocabulary = 50;
+        var x = TestData.Uniform(rows * columns, seed: 1);
+        var dy = TestData.Uniform(rows * columns, seed: 2);
+        var weight = TestData.Uniform(columns, seed: 3);
+        var ids = TestData.Integers(rows, seed: 4, bound: vocabulary);
+        SameBitsForEveryThreadCount(device =>
+        {
+            using var input = device.FromArray<float>(x, [rows, columns]);
+            using var upstream = device.FromArray<float>(dy, [rows, columns]);
+            using var scale = device.FromArray<float>(weight, [columns]);
+            using var output = device.Allocate([rows, columns]);
+            using var rho = device.Allocate([rows]);
+            using var dx = device.Allocate([rows, columns]);
+            using var dWeight = device.Allocate([columns]);
+            device.RmsNorm(input, scale, 1e-5f, output, rho);
+            device.RmsNormBackward(input, scale, rho, upstream, dx, dWeight);
+            using var softmax = device.Allocate([rows, columns]);
+            device.Softmax(input, softmax);
+            using var sum = device.Allocate([1]);
+            device.SumOfSquares(input, sum);
+            using var tokenIds = device.FromArray<int>(ids, [rows]);
+            using var dTable = device.Allocate([vocabulary, columns]);
+            device.EmbeddingBackward(tokenIds, upstream, dTable);
+            using var qkv = device.FromArray<float>(x.AsSpan(0, 2 * 50 * 3 * 32).ToArray(), [2, 50, 96]);
+            using var attention = device.Allocate([2, 4, 50, 50]);
+            using var attended = device.Allocate([2, 50, 32]);
+            device.CausalAttention(qkv, 4, attention, attended);
+            return [.. device.ToArray(output), .. device.ToArray(dx), .. device.ToArray(dWeight), .. device.ToArray(softmax), .. device.ToArray(sum), .. device.ToArray(dTable), .. device.ToArray(attended)];
+        }, "row ops");
+    }
+}
