@@ -5,6 +5,7 @@
 //
 // Letters: M, N, K are GEMM sizes; R rows, C columns of a row-wise op; B batch, S sequence,
 // H heads, D model dim (D = H·hd), V vocabulary, T tokens.
+using SwitchNative.Devices.Routing;
 using SwitchNative.Tensors;
 
 namespace SwitchNative.Devices;
@@ -191,4 +192,54 @@ public interface IDevice : IDisposable
 
     /// <summary>Element i gets mean + std·z with z ~ N(0, 1) re-drawn until |z| ≤ 2 (truncated at 2σ).</summary>
     void FillTruncatedNormal(ulong seed, uint streamId, float mean, float std, Tensor destination);
+
+    // ---- mixture of experts (spec/switch-layer.md) ----------------------------------------
+
+    /// <summary>
+    /// Routes T tokens among E experts from router logits [T, E] (float32): probabilities =
+    /// softmax(logits), top-k choices (ties to the lower expert), gates, capacity per group, slot
+    /// claiming (all first choices in token order, then all second choices, ...), and the
+    /// expert-major row layout (expert, then group, then slot) that dispatch and combine use.
+    /// Returns the row counts, capacities, load-balancing and z-loss statistics to the host.
+    /// </summary>
+    RoutingStatistics Route(Tensor logits, RoutingRequest request, RoutingTensors outputs);
+
+    /// <summary>
+    /// Router backward to the logits. With g_tj = dGates[t, j]·kept_tj:
+    /// <c>dp[t, e_tj] += g_tj</c>, or with renormalized gates (k &gt; 1) <c>dp[t, e_tm] += (g_tm − Σ_j g_tj·gate_tj)/Σ_j p_t,e_tj</c>;
+    /// <c>dp[t, i] += balanceScale·balanceGradient[group(t)·E + i]</c>;
+    /// <c>dLogits = p ⊙ (dp − Σ_i p_i dp_i) + zScale·lse_t·p</c> (written).
+    /// </summary>
+    void RouterBackward(RoutingTensors routing, Tensor dGates, RoutingRequest request, ReadOnlySpan<float> balanceGradient, float balanceScale, float zScale, Tensor dLogits);
+
+    /// <summary>
+    /// Dispatch: <c>expertInput[r] = s_r·x[rowToken[r]]</c> for r &lt; R, with s_r = rowScale[r] or 1 when rowScale is null.
+    /// x [T, d], rowToken [R] I32, rowScale [R], expertInput [R, d]. Its adjoint is <see cref="Combine"/>.
+    /// </summary>
+    void Dispatch(Tensor x, Tensor rowToken, Tensor? rowScale, Tensor expertInput);
+
+    /// <summary>
+    /// Combine: <c>y[t] = Σ_j w_tj·expertOutput[assignmentRow[t, j]]</c> over rows ≥ 0 (dropped: −1), with
+    /// w = weights or 1 when weights is null; a token with no row gets 0. expertOutput [R, d], assignmentRow and weights [T, A], y [T, d] (written).
+    /// </summary>
+    void Combine(Tensor expertOutput, Tensor assignmentRow, Tensor? weights, Tensor y);
+
+    /// <summary><c>dGates[t, j] = ⟨expertOutput[assignmentRow[t, j]], dy[t]⟩</c>, 0 for dropped assignments.</summary>
+    void CombineGateGradient(Tensor expertOutput, Tensor assignmentRow, Tensor dy, Tensor dGates);
+
+    /// <summary>
+    /// Grouped GEMM over row groups g with rows [rowOffsets[g], rowOffsets[g + 1]):
+    /// <c>C_g = α·A_g·op(B[g]) + β·C_g</c>. A [R, K]; B [G, N, K] when transposeB, else [G, K, N]; C [R, N].
+    /// Groups may be empty. This is the expert product: one group per expert.
+    /// </summary>
+    void GroupedGemm(Tensor a, Tensor b, bool transposeB, float alpha, float beta, Tensor c, ReadOnlySpan<int> rowOffsets);
+
+    /// <summary>
+    /// Grouped weight-gradient GEMM: <c>C[g] = α·A_gᵀ·B_g + β·C[g]</c> with A [R, M] and B [R, N]
+    /// split by the same row groups, C [G, M, N]. An empty group scales C[g] by β.
+    /// </summary>
+    void GroupedGemmWeightGradient(Tensor a, Tensor b, float alpha, float beta, Tensor c, ReadOnlySpan<int> rowOffsets);
+
+    /// <summary>Inverted-dropout mask: element i is 0 when Philox uniform(seed, streamId, i) &lt; p, else 1/(1 − p).</summary>
+    void DropoutMask(ulong seed, uint streamId, float probability, Tensor mask);
 }

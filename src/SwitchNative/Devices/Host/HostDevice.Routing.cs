@@ -1,0 +1,303 @@
+// Routing on host devices: softmax, top-k, capacity, slot claiming, the expert-major row
+// layout and the router statistics (spec/switch-layer.md steps 2–6, 9–10), and the router's
+// backward. This is O(T·E) bookkeeping with a sequential slot scan, tiny next to the expert
+// GEMMs, so the reference and CPU devices share this one plain implementation; the expert
+// products, dispatch and combine are per-device kernels.
+using SwitchNative.Devices.Routing;
+using SwitchNative.Tensors;
+
+namespace SwitchNative.Devices.Host;
+
+public abstract partial class HostDevice
+{
+    /// <inheritdoc/>
+    public RoutingStatistics Route(Tensor logits, RoutingRequest request, RoutingTensors outputs)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(outputs);
+        OpChecks.HasShape(logits, nameof(logits), -1, -1);
+        int tokens = logits.Shape[0], experts = logits.Shape[1];
+        request.Validate(experts);
+        int width = request.AssignmentWidth(experts);
+        CheckRoutingShapes(outputs, tokens, experts, width);
+
+        var z = F32(logits, nameof(logits));
+        var probabilities = F32(outputs.Probabilities, nameof(outputs.Probabilities));
+        var logSumExp = F32(outputs.LogSumExp, nameof(outputs.LogSumExp));
+        double squaredLogSumExp = 0, topProbability = 0, entropy = 0;
+        for (int t = 0; t < tokens; t++)
+        {
+            // p = exp(z − lse) with lse = max + ln Σ exp(z − max): stable for any logit scale.
+            var row = z.Slice(t * experts, experts);
+            float max = float.NegativeInfinity;
+            foreach (var value in row) max = MathF.Max(max, value);
+            double sum = 0;
+            foreach (var value in row) sum += Math.Exp((double)value - max);
+            double lse = max + Math.Log(sum);
+            logSumExp[t] = (float)lse;
+            squaredLogSumExp += lse * lse;
+            double top = 0;
+            for (int i = 0; i < experts; i++)
+            {
+                double p = Math.Exp(row[i] - lse);
+                probabilities[t * experts + i] = (float)p;
+                top = Math.Max(top, p);
+                if (p > 0) entropy -= p * Math.Log(p);
+            }
+            topProbability += top;
+        }
+
+        int groupSize = request.GroupSize == 0 ? Math.Max(tokens, 1) : request.GroupSize;
+        int groupCount = (tokens + groupSize - 1) / groupSize;
+        var expertIndex = I32(outputs.ExpertIndex, nameof(outputs.ExpertIndex));
+        var gates = F32(outputs.Gates, nameof(outputs.Gates));
+        var kept = I32(outputs.Kept, nameof(outputs.Kept));
+        var slot = I32(outputs.Slot, nameof(outputs.Slot));
+        var groupCounts = new int[groupCount, experts];
+        var capacities = new int[groupCount];
+        var firstChoices = new int[experts];
+        var balanceGradient = new float[request.Mode == RoutingMode.TokenChoice ? groupCount * experts : 0];
+        double balanceSum = 0;
+        for (int group = 0; group < groupCount; group++)
+        {
+            int first = group * groupSize, count = Math.Min(groupSize, tokens - first);
+            if (request.Mode == RoutingMode.TokenChoice)
+            {
+                var (capacity, balance) = RouteGroupByTokenChoice(probabilities, request, experts, first, count, expertIndex, gates, kept, slot, groupCounts, group, firstChoices, balanceGradient, groupCount);
+                capacities[group] = capacity;
+                balanceSum += balance / groupCount;
+            }
+            else
+            {
+                capacities[group] = RouteGroupByExpertChoice(probabilities, request, experts, first, count, expertIndex, gates, kept, slot, groupCounts, group);
+            }
+        }
+
+        // Expert-major layout: expert e's rows are its group-0 slots, then group 1's, and so on.
+        var expertRowCounts = new int[experts];
+        var offsets = new int[experts + 1];
+        for (int e = 0; e < experts; e++)
+        {
+            for (int group = 0; group < groupCount; group++) expertRowCounts[e] += groupCounts[group, e];
+            offsets[e + 1] = offsets[e] + expertRowCounts[e];
+        }
+        var assignmentRow = I32(outputs.AssignmentRow, nameof(outputs.AssignmentRow));
+        var rowToken = I32(outputs.RowToken, nameof(outputs.RowToken));
+        var rowGate = F32(outputs.RowGate, nameof(outputs.RowGate));
+        var groupBase = new int[experts];
+        int dropped = 0;
+        for (int group = 0; group < groupCount; group++)
+        {
+            int first = group * groupSize, count = Math.Min(groupSize, tokens - first);
+            for (int e = 0; e < experts; e++)
+            {
+                groupBase[e] = offsets[e];
+                for (int earlier = 0; earlier < group; earlier++) groupBase[e] += groupCounts[earlier, e];
+            }
+            for (int t = first; t < first + count; t++)
+            {
+                bool anyKept = false;
+                for (int j = 0; j < width; j++)
+                {
+                    int a = t * width + j;
+                    if (kept[a] == 0)
+                    {
+                        assignmentRow[a] = -1;
+                        if (request.Mode == RoutingMode.TokenChoice) dropped++;
+                        continue;
+                    }
+                    anyKept = true;
+                    int row = groupBase[expertIndex[a]] + slot[a];
+                    assignmentRow[a] = row;
+                    rowToken[row] = t;
+                    rowGate[row] = gates[a];
+                }
+                if (request.Mode == RoutingMode.ExpertChoice && !anyKept) dropped++;
+            }
+        }
+
+        return new RoutingStatistics
+        {
+            ExpertRowCounts = expertRowCounts,
+            ExpertRowOffsets = offsets,
+            GroupCapacities = capacities,
+            FirstChoiceCounts = firstChoices,
+            DroppedCount = dropped,
+            AssignmentCount = request.Mode == RoutingMode.TokenChoice ? tokens * width : tokens,
+            BalanceSum = balanceSum,
+            BalanceGradient = balanceGradient,
+            MeanSquaredLogSumExp = tokens == 0 ? 0 : squaredLogSumExp / tokens,
+            MeanTopProbability = tokens == 0 ? 0 : topProbability / tokens,
+            MeanEntropy = tokens == 0 ? 0 : entropy / tokens,
+        };
+    }
+
+    // Token choice in one group of n tokens starting at `first`. Returns (C, E·Σ f_i·P_i).
+    private static (int Capacity, double Balance) RouteGroupByTokenChoice(Span<float> probabilities, RoutingRequest request, int experts, int first, int count,
+        Span<int> expertIndex, Span<float> gates, Span<int> kept, Span<int> slot, int[,] groupCounts, int group, int[] firstChoices, float[] balanceGradient, int groupCount)
+    {
+        int k = request.TopK;
+        var assigned = new int[experts];
+        var groupFirst = new int[experts];
+        for (int t = first; t < first + count; t++)
+        {
+            var p = probabilities.Slice(t * experts, experts);
+            // Top-k by repeated arg-max; strict '>' keeps the lower index on ties.
+            float chosenSum = 0;
+            for (int j = 0; j < k; j++)
+            {
+                int best = -1;
+                for (int i = 0; i < experts; i++)
+                {
+                    bool taken = false;
+                    for (int earlier = 0; earlier < j; earlier++) taken |= expertIndex[t * k + earlier] == i;
+                    if (!taken && (best < 0 || p[i] > p[best])) best = i;
+                }
+                expertIndex[t * k + j] = best;
+                gates[t * k + j] = p[best];
+                chosenSum += p[best];
+                assigned[best]++;
+            }
+            groupFirst[expertIndex[t * k]]++;
+            // k = 1 never renormalizes: a single renormalized gate is 1 and cuts the router off.
+            if (k > 1 && request.Renormalize)
+                for (int j = 0; j < k; j++) gates[t * k + j] /= chosenSum;
+        }
+
+        int capacity = request.CapacityFactor > 0 ? request.Capacity(count, experts) : (count == 0 ? 0 : assigned.Max());
+        // Slots: all first choices in token order, then all second choices, ...; a full expert drops.
+        var fill = new int[experts];
+        for (int j = 0; j < k; j++)
+            for (int t = first; t < first + count; t++)
+            {
+                int a = t * k + j, e = expertIndex[a];
+                bool room = fill[e] < capacity;
+                kept[a] = room ? 1 : 0;
+                slot[a] = room ? fill[e]++ : -1;
+            }
+
+        // aux = α·E·Σ_i f_i·P_i with f_i = first-choice share (before capacity), P_i = mean prob.
+        double balance = 0;
+        for (int i = 0; i < experts; i++)
+        {
+            groupCounts[group, i] = fill[i];
+            firstChoices[i] += groupFirst[i];
+            if (count == 0) continue;
+            double meanProbability = 0;
+            for (int t = first; t < first + count; t++) meanProbability += probabilities[t * experts + i];
+            meanProbability /= count;
+            double fraction = (double)groupFirst[i] / count;
+            balance += experts * fraction * meanProbability;
+            balanceGradient[group * experts + i] = (float)(experts * fraction / count / groupCount);
+        }
+        return (capacity, balance);
+    }
+
+    // Expert choice in one group: each expert takes its C most probable tokens (ties to the lower token).
+    private static int RouteGroupByExpertChoice(Span<float> probabilities, RoutingRequest request, int experts, int first, int count,
+        Span<int> expertIndex, Span<float> gates, Span<int> kept, Span<int> slot, int[,] groupCounts, int group)
+    {
+        int capacity = request.Capacity(count, experts);
+        var order = new int[count];
+        var probabilityCopy = probabilities.Slice(first * experts, count * experts).ToArray();
+        for (int e = 0; e < experts; e++)
+        {
+            for (int i = 0; i < count; i++) order[i] = first + i;
+            Array.Sort(order, (left, right) =>
+            {
+                int byProbability = probabilityCopy[(right - first) * experts + e].CompareTo(probabilityCopy[(left - first) * experts + e]);
+                return byProbability != 0 ? byProbability : left.CompareTo(right);
+            });
+            for (int t = first; t < first + count; t++)
+            {
+                int a = t * experts + e;
+                expertIndex[a] = e;
+                gates[a] = probabilities[a];
+                kept[a] = 0;
+                slot[a] = -1;
+            }
+            int taken = Math.Min(capacity, count);
+            for (int rank = 0; rank < taken; rank++)
+            {
+                int a = order[rank] * experts + e;
+                kept[a] = 1;
+                slot[a] = rank;
+            }
+            groupCounts[group, e] = taken;
+        }
+        return capacity;
+    }
+
+    private void CheckRoutingShapes(RoutingTensors outputs, int tokens, int experts, int width)
+    {
+        OpChecks.HasShape(outputs.Probabilities, nameof(outputs.Probabilities), tokens, experts);
+        OpChecks.HasCount(outputs.LogSumExp, nameof(outputs.LogSumExp), tokens);
+        foreach (var (tensor, name) in new[] { (outputs.ExpertIndex, "ExpertIndex"), (outputs.Gates, "Gates"), (outputs.Kept, "Kept"), (outputs.Slot, "Slot"), (outputs.AssignmentRow, "AssignmentRow") })
+            OpChecks.HasShape(tensor, name, tokens, width);
+        OpChecks.HasCount(outputs.RowToken, nameof(outputs.RowToken), (long)tokens * width);
+        OpChecks.HasCount(outputs.RowGate, nameof(outputs.RowGate), (long)tokens * width);
+    }
+
+    /// <inheritdoc/>
+    public void RouterBackward(RoutingTensors routing, Tensor dGates, RoutingRequest request, ReadOnlySpan<float> balanceGradient, float balanceScale, float zScale, Tensor dLogits)
+    {
+        ArgumentNullException.ThrowIfNull(routing);
+        ArgumentNullException.ThrowIfNull(request);
+        int tokens = routing.Probabilities.Shape[0], experts = routing.Probabilities.Shape[1];
+        int width = request.AssignmentWidth(experts);
+        CheckRoutingShapes(routing, tokens, experts, width);
+        OpChecks.HasShape(dGates, nameof(dGates), tokens, width);
+        OpChecks.HasShape(dLogits, nameof(dLogits), tokens, experts);
+        int groupSize = request.GroupSize == 0 ? Math.Max(tokens, 1) : request.GroupSize;
+        if (balanceGradient.Length != 0 && balanceGradient.Length != (tokens + groupSize - 1) / groupSize * experts)
+            throw new ArgumentException($"the balance gradient must hold groups·E = {(tokens + groupSize - 1) / groupSize * experts} values, got {balanceGradient.Length}");
+
+        var p = F32(routing.Probabilities, "probabilities");
+        var lse = F32(routing.LogSumExp, "logSumExp");
+        var index = I32(routing.ExpertIndex, "expertIndex");
+        var gates = F32(routing.Gates, "gates");
+        var kept = I32(routing.Kept, "kept");
+        var upstream = F32(dGates, nameof(dGates));
+        var gradient = F32(dLogits, nameof(dLogits));
+        bool renormalized = request.Mode == RoutingMode.TokenChoice && request.TopK > 1 && request.Renormalize;
+        var dp = new double[experts];
+        for (int t = 0; t < tokens; t++)
+        {
+            int group = t / groupSize;
+            for (int i = 0; i < experts; i++)
+                dp[i] = balanceGradient.Length == 0 ? 0 : (double)balanceScale * balanceGradient[group * experts + i];
+            if (renormalized)
+            {
+                // gate_j = p_j/S, S = Σ_chosen p: ∂gate_j/∂p_m = (δ_jm − gate_j)/S.
+                double chosenSum = 0, weighted = 0;
+                for (int j = 0; j < width; j++)
+                {
+                    int a = t * width + j;
+                    chosenSum += p[t * experts + index[a]];
+                    weighted += kept[a] * (double)upstream[a] * gates[a];
+                }
+                for (int j = 0; j < width; j++)
+                {
+                    int a = t * width + j;
+                    dp[index[a]] += (kept[a] * (double)upstream[a] - weighted) / chosenSum;
+                }
+            }
+            else
+            {
+                for (int j = 0; j < width; j++)
+                {
+                    int a = t * width + j;
+                    dp[index[a]] += kept[a] * (double)upstream[a];
+                }
+            }
+            // softmax backward, plus the z-loss term ∂(lse²)/∂z_i = 2·lse·p_i (scaled by zScale).
+            double dot = 0;
+            for (int i = 0; i < experts; i++) dot += p[t * experts + i] * dp[i];
+            for (int i = 0; i < experts; i++)
+            {
+                double probability = p[t * experts + i];
+                gradient[t * experts + i] = (float)(probability * (dp[i] - dot) + zScale * (double)lse[t] * probability);
+            }
+        }
+    }
+}
