@@ -31,13 +31,13 @@ public abstract partial class SwitchLayerTests : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    public static IEnumerable<object[]> Fixtures() => FixturePaths.SwitchLayerCases.Select(name => new object[] { name });
+    public static IEnumerable<object[]> Fixtures() => FixturePaths.SwitchLayerCases.Concat(FixturePaths.GeneratedCases).Select(name => new object[] { name });
 
     [Theory]
     [MemberData(nameof(Fixtures))]
     public void Matches_the_pytorch_fixture(string name)
     {
-        var state = SafetensorsFile.Read(Path.Combine(FixturePaths.SwitchLayer, name + ".safetensors"));
+        var state = SafetensorsFile.Read(FixturePaths.StatePath(name));
         var comparisons = SwitchLayerStateCheck.Run(Device, state);
         foreach (var comparison in comparisons)
             Output.WriteLine($"{comparison.Name,-20} max abs {comparison.MaxAbsoluteError:E2} max rel {comparison.MaxRelativeError:E2} {(comparison.Passed ? "OK" : "FAIL")}");
