@@ -1,6 +1,8 @@
 // Entry point of the benchmarks:
 //   peak              the machine's FP32 FMA peak (1 thread and all threads)
 //   gemm              quick side-by-side GEMM table (ours vs MathNet managed)
+//   compare gemm [--json]           GEMM vs OpenBLAS cblas_sgemm
+//   compare switch-layer [--json]   Switch layer forward+backward vs the PyTorch peer
 //   anything else     BenchmarkDotNet (e.g. --filter '*Gemm*')
 using BenchmarkDotNet.Running;
 using SwitchNative.Perf;
@@ -12,6 +14,12 @@ switch (args.FirstOrDefault())
         break;
     case "gemm":
         GemmTimer.Run([(256, 256, 256), (1024, 1024, 1024), (2048, 2048, 2048), (640, 512, 2048), (64, 512, 2048)], repeats: 5);
+        break;
+    case "compare" when args.ElementAtOrDefault(1) == "gemm":
+        GemmComparison.Run(repeats: 7, json: args.Contains("--json"));
+        break;
+    case "compare" when args.ElementAtOrDefault(1) == "switch-layer":
+        SwitchLayerComparison.Run(repeats: 5, json: args.Contains("--json"));
         break;
     default:
         BenchmarkSwitcher.FromAssembly(typeof(FmaPeak).Assembly).Run(args);

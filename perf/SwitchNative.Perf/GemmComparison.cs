@@ -1,0 +1,94 @@
+// `compare gemm`: our CPU GEMM and OpenBLAS's cblas_sgemm on the same buffers, alternating
+// run by run, on one and on all threads; medians, GFLOP/s, ratio and % of the measured FMA
+// peak. OpenBLAS picks its kernels at load time: unset OPENBLAS_CORETYPE in this command's
+// environment to let it use AVX-512 (`env -u OPENBLAS_CORETYPE dotnet run ...`).
+using System.Diagnostics;
+using System.Text.Json;
+using SwitchNative.Devices.Cpu;
+using SwitchNative.Devices.Host;
+using SwitchNative.Tensors;
+
+namespace SwitchNative.Perf;
+
+public static unsafe class GemmComparison
+{
+    /// <summary>A product C = op(A)·op(B) of logical size M×K×N; Grouped: E uneven groups of rows.</summary>
+    public sealed record Case(string Label, int M, int K, int N, bool TransposeA = false, bool TransposeB = false, int Groups = 0);
+
+    public static readonly Case[] Cases =
+    [
+        new("1024³", 1024, 1024, 1024),
+        new("2048³", 2048, 2048, 2048),
+        new("640×512×2048", 640, 512, 2048),
+        new("640×2048×512", 640, 2048, 512),
+        new("64×512×2048", 64, 512, 2048),
+        new("4096×512×2048", 4096, 512, 2048),
+        new("4096×512×2048 dX=dY·W", 4096, 2048, 512),
+        new("4096×512×2048 dW=Xᵀ·dY", 512, 4096, 2048, TransposeA: true),
+        new("4096×512×2048 A·Bᵀ", 4096, 512, 2048, TransposeB: true),
+    ];
+
+    public static void Run(int repeats, bool json)
+    {
+        bool haveOpenBlas = OpenBlas.TryLoad(out var openBlasNote);
+        if (!json)
+        {
+            Console.WriteLine($"ours: {CpuVectorWidth.Current}; OpenBLAS: {openBlasNote}");
+            if (Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") is { Length: > 0 } coreType)
+                Console.WriteLine($"note: OPENBLAS_CORETYPE={coreType} pins OpenBLAS's kernels; unset it in this command to measure its best");
+        }
+        var peaks = new Dictionary<int, double>();
+        var threadCounts = new[] { 1, Environment.ProcessorCount }.Distinct().ToArray();
+        foreach (int threads in threadCounts) peaks[threads] = FmaPeak.Measure(threads);
+        if (!json)
+        {
+            Console.WriteLine($"FMA peak: {string.Join(", ", peaks.Select(p => $"{p.Value:F0} GFLOP/s on {p.Key} thread(s)"))}");
+            Console.WriteLine($"{"shape (M×K×N)",-28} {"threads",7} {"ours GFLOP/s",13} {"OpenBLAS",9} {"ratio",6} {"% peak",7}");
+        }
+        foreach (var item in Cases)
+            foreach (int threads in threadCounts)
+            {
+                var (ours, peer) = Measure(item, threads, repeats, haveOpenBlas);
+                double flops = 2.0 * item.M * item.N * item.K;
+                double oursRate = flops / ours / 1e9, peerRate = flops / peer / 1e9;
+                if (json)
+                    Console.WriteLine(JsonSerializer.Serialize(new { shape = item.Label, item.M, item.K, item.N, threads, ours_gflops = oursRate, openblas_gflops = haveOpenBlas ? peerRate : (double?)null, ratio = haveOpenBlas ? oursRate / peerRate : (double?)null, peak_fraction = oursRate / peaks[threads] }));
+                else
+                    Console.WriteLine($"{item.Label,-28} {threads,7} {oursRate,13:F1} {(haveOpenBlas ? peerRate.ToString("F1") : "n/a"),9} {(haveOpenBlas ? (oursRate / peerRate).ToString("F2") : "n/a"),6} {100 * oursRate / peaks[threads],6:F0}%");
+            }
+    }
+
+    // Median seconds of ours and of OpenBLAS, alternating so both see the same machine state.
+    private static (double Ours, double Peer) Measure(Case item, int threads, int repeats, bool haveOpenBlas)
+    {
+        using var device = new CpuDevice(threads);
+        using var a = device.Allocate(item.TransposeA ? [item.K, item.M] : [item.M, item.K]);
+        using var b = device.Allocate(item.TransposeB ? [item.N, item.K] : [item.K, item.N]);
+        using var c = device.Allocate([item.M, item.N]);
+        device.FillUniform(1, 1, -1, 1, a);
+        device.FillUniform(1, 2, -1, 1, b);
+        if (haveOpenBlas) OpenBlas.Threads(threads);
+        float* pa = Pointer(a), pb = Pointer(b), pc = Pointer(c);
+        var ours = new List<double>();
+        var peer = new List<double>();
+        for (int run = 0; run <= repeats; run++)
+        {
+            var stopwatch = Stopwatch.StartNew();
+            device.Gemm(a, item.TransposeA, b, item.TransposeB, 1f, 0f, c);
+            if (run > 0) ours.Add(stopwatch.Elapsed.TotalSeconds);
+            if (!haveOpenBlas) continue;
+            stopwatch.Restart();
+            OpenBlas.Gemm(item.TransposeA, item.TransposeB, item.M, item.N, item.K, 1f, pa, pb, 0f, pc);
+            if (run > 0) peer.Add(stopwatch.Elapsed.TotalSeconds);
+        }
+        return (Median(ours), haveOpenBlas ? Median(peer) : double.NaN);
+    }
+
+    private static float* Pointer(Tensor tensor) => (float*)((HostBuffer)tensor.Buffer).Pointer + tensor.ElementOffset;
+
+    private static double Median(List<double> samples)
+    {
+        samples.Sort();
+        return samples[samples.Count / 2];
+    }
+}
