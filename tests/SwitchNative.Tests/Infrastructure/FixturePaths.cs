@@ -15,6 +15,9 @@ public static class FixturePaths
     /// <summary>Directory of the generated states.</summary>
     public static string Generated => Path.Combine(AppContext.BaseDirectory, "Fixtures", "generated");
 
+    /// <summary>The tiny whole-model reference state written by Fixtures/generate_switch_lm_state.py.</summary>
+    public static string SwitchLmState => Path.Combine(Generated, "switch_lm_tiny.safetensors");
+
     /// <summary>Full path of a shared fixture or generated state by name.</summary>
     public static string StatePath(string name) =>
         Path.Combine(GeneratedCases.Contains(name) ? Generated : SwitchLayer, name + ".safetensors");
