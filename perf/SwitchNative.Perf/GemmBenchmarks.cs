@@ -57,10 +57,10 @@ public class GemmBenchmarks : IFlopCounted
 }
 
 [Config(typeof(GemmConfig))]
-public class FmaPeakBenchmark : IFlopCounted
+public class CpuPeakBenchmark : IFlopCounted
 {
-    public double Flops => FmaPeak.FlopsPerCall;
+    public double Flops => CpuPeak.FlopsPerCall;
 
     [Benchmark]
-    public float OneThreadFmaChains() => FmaPeak.RunOnce();
+    public float OneThreadFmaChains() => CpuPeak.RunOnce();
 }

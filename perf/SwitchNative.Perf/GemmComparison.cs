@@ -39,7 +39,7 @@ public static unsafe class GemmComparison
         }
         var peaks = new Dictionary<int, double>();
         var threadCounts = new[] { 1, Environment.ProcessorCount }.Distinct().ToArray();
-        foreach (int threads in threadCounts) peaks[threads] = FmaPeak.Measure(threads);
+        foreach (int threads in threadCounts) peaks[threads] = CpuPeak.Measure(threads);
         if (!json)
         {
             Console.WriteLine($"FMA peak: {string.Join(", ", peaks.Select(p => $"{p.Value:F0} GFLOP/s on {p.Key} thread(s)"))}");

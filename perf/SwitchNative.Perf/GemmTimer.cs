@@ -12,7 +12,7 @@ public static class GemmTimer
     /// <summary>Prints one table row per (shape, thread count).</summary>
     public static void Run(IReadOnlyList<(int M, int K, int N)> shapes, int repeats)
     {
-        double peakOne = FmaPeak.Measure(1), peakAll = FmaPeak.Measure(Environment.ProcessorCount);
+        double peakOne = CpuPeak.Measure(1), peakAll = CpuPeak.Measure(Environment.ProcessorCount);
         Console.WriteLine($"vector width {CpuVectorWidth.Current}; FMA peak {peakOne:F0} GFLOP/s on 1 thread, {peakAll:F0} on {Environment.ProcessorCount}");
         Console.WriteLine($"{"M×K×N",-18} {"threads",7} {"ours GFLOP/s",13} {"% peak",7} {"MathNet GFLOP/s",16} {"ratio",7}");
         foreach (var (m, k, n) in shapes)

@@ -4,13 +4,14 @@
 //   compare gemm [--json]           GEMM vs OpenBLAS cblas_sgemm
 //   compare switch-layer [--json]   Switch layer forward+backward vs the PyTorch peer
 //   anything else     BenchmarkDotNet (e.g. --filter '*Gemm*')
+using SwitchNative.Devices.Cpu;
 using BenchmarkDotNet.Running;
 using SwitchNative.Perf;
 
 switch (args.FirstOrDefault())
 {
     case "peak":
-        Console.WriteLine($"FMA peak: {FmaPeak.Measure(1):F1} GFLOP/s on 1 thread, {FmaPeak.Measure(Environment.ProcessorCount):F1} GFLOP/s on {Environment.ProcessorCount} threads");
+        Console.WriteLine($"FMA peak: {CpuPeak.Measure(1):F1} GFLOP/s on 1 thread, {CpuPeak.Measure(Environment.ProcessorCount):F1} GFLOP/s on {Environment.ProcessorCount} threads");
         break;
     case "gemm":
         GemmTimer.Run([(256, 256, 256), (1024, 1024, 1024), (2048, 2048, 2048), (640, 512, 2048), (64, 512, 2048)], repeats: 5);
@@ -22,6 +23,6 @@ switch (args.FirstOrDefault())
         SwitchLayerComparison.Run(repeats: 5, json: args.Contains("--json"));
         break;
     default:
-        BenchmarkSwitcher.FromAssembly(typeof(FmaPeak).Assembly).Run(args);
+        BenchmarkSwitcher.FromAssembly(typeof(GemmBenchmarks).Assembly).Run(args);
         break;
 }

@@ -4,6 +4,10 @@ using SwitchNative.Cli.Commands;
 
 var root = new RootCommand("SwitchNative: a Switch Transformer (mixture of experts) in C#")
 {
+    TrainCommand.Create(),
+    EvalCommand.Create(),
+    GenerateCommand.Create(),
+    DataCommand.Create(),
     CrossCheckCommand.Create(Console.Out, Console.Error),
 };
-return root.Parse(args).Invoke();
+return await root.Parse(args).InvokeAsync();

@@ -162,6 +162,13 @@ public interface IDevice : IDisposable
     /// </summary>
     void CausalAttentionBackward(Tensor qkv, Tensor attention, Tensor dOutput, int headCount, Tensor dQkv);
 
+    /// <summary>
+    /// One query against a key/value cache (incremental decoding): for each head h,
+    /// <c>out_h = Σ_j softmax_j(q_h·k_jh/√hd)·v_jh</c> over all L cached positions (the cache holds only the past, so
+    /// no mask is needed). query, output [D]; keys, values [L, D].
+    /// </summary>
+    void AttentionDecode(Tensor query, Tensor keys, Tensor values, int headCount, Tensor output);
+
     // ---- optimizer ------------------------------------------------------------------------
 
     /// <summary>

@@ -88,4 +88,30 @@ public sealed unsafe partial class CpuDevice
             }
         });
     }
+
+    /// <inheritdoc/>
+    protected override void AttentionDecodeKernel(ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output, int length, int modelDim, int headCount)
+    {
+        float* q = Pointer(query), k = Pointer(keys), v = Pointer(values), o = Pointer(output);
+        int headDim = modelDim / headCount;
+        float scale = 1f / MathF.Sqrt(headDim);
+        _parallel.For(headCount, h =>
+        {
+            var scores = ArrayPool<float>.Shared.Rent(length);
+            try
+            {
+                var weights = scores.AsSpan(0, length);
+                var head = Span(q + h * headDim, headDim);
+                for (int j = 0; j < length; j++) weights[j] = scale * TensorPrimitives.Dot(head, Span(k + (long)j * modelDim + h * headDim, headDim));
+                SoftmaxRow(weights, weights, out _);
+                var result = Span(o + h * headDim, headDim);
+                result.Clear();
+                for (int j = 0; j < length; j++) TensorPrimitives.MultiplyAdd(Span(v + (long)j * modelDim + h * headDim, headDim), weights[j], result, result);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(scores);
+            }
+        });
+    }
 }

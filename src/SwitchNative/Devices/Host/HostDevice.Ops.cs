@@ -275,6 +275,21 @@ public abstract partial class HostDevice
     protected abstract void CausalAttentionBackwardKernel(ReadOnlySpan<float> qkv, ReadOnlySpan<float> attention, ReadOnlySpan<float> dOutput, Span<float> dQkv, int batch, int sequence, int modelDim, int headCount);
 
     /// <inheritdoc/>
+    public void AttentionDecode(Tensor query, Tensor keys, Tensor values, int headCount, Tensor output)
+    {
+        int modelDim = checked((int)query.ElementCount);
+        if (headCount <= 0 || modelDim % headCount != 0) throw new ArgumentException($"model dim {modelDim} is not divisible by head count {headCount}", nameof(headCount));
+        OpChecks.HasShape(keys, nameof(keys), -1, modelDim);
+        OpChecks.SameShape(keys, nameof(keys), values, nameof(values));
+        OpChecks.HasCount(output, nameof(output), modelDim);
+        if (keys.Shape[0] == 0) throw new ArgumentException("the key/value cache is empty", nameof(keys));
+        AttentionDecodeKernel(F32(query, nameof(query)), F32(keys, nameof(keys)), F32(values, nameof(values)), F32(output, nameof(output)), keys.Shape[0], modelDim, headCount);
+    }
+
+    /// <summary>Single-query attention over a cache of <paramref name="length"/> positions.</summary>
+    protected abstract void AttentionDecodeKernel(ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output, int length, int modelDim, int headCount);
+
+    /// <inheritdoc/>
     public void AdamW(Tensor gradients, AdamWSettings settings, int step, Tensor parameters, Tensor firstMoment, Tensor secondMoment)
     {
         if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), $"AdamW steps count from 1, got {step}");

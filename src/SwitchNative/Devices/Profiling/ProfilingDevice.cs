@@ -105,6 +105,8 @@ public sealed class ProfilingDevice(IDevice inner) : IDevice
     /// <inheritdoc/>
     public void CausalAttentionBackward(Tensor qkv, Tensor attention, Tensor dOutput, int headCount, Tensor dQkv) => Time(nameof(CausalAttentionBackward), () => Inner.CausalAttentionBackward(qkv, attention, dOutput, headCount, dQkv));
     /// <inheritdoc/>
+    public void AttentionDecode(Tensor query, Tensor keys, Tensor values, int headCount, Tensor output) => Time(nameof(AttentionDecode), () => Inner.AttentionDecode(query, keys, values, headCount, output));
+    /// <inheritdoc/>
     public void AdamW(Tensor gradients, AdamWSettings settings, int step, Tensor parameters, Tensor firstMoment, Tensor secondMoment) => Time(nameof(AdamW), () => Inner.AdamW(gradients, settings, step, parameters, firstMoment, secondMoment));
     /// <inheritdoc/>
     public void Sum(Tensor x, Tensor destination) => Time(nameof(Sum), () => Inner.Sum(x, destination));

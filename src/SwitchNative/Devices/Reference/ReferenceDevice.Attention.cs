@@ -82,4 +82,30 @@ public sealed partial class ReferenceDevice
         }
         for (int i = 0; i < dQkv.Length; i++) dQkv[i] = (float)gradient[i];
     }
+
+    /// <inheritdoc/>
+    protected override void AttentionDecodeKernel(ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output, int length, int modelDim, int headCount)
+    {
+        int headDim = modelDim / headCount;
+        double scale = 1.0 / Math.Sqrt(headDim);
+        var scores = new double[length];
+        for (int h = 0; h < headCount; h++)
+        {
+            double max = double.NegativeInfinity, sum = 0;
+            for (int j = 0; j < length; j++)
+            {
+                double dot = 0;
+                for (int i = 0; i < headDim; i++) dot += (double)query[h * headDim + i] * keys[j * modelDim + h * headDim + i];
+                scores[j] = dot * scale;
+                max = Math.Max(max, scores[j]);
+            }
+            for (int j = 0; j < length; j++) sum += scores[j] = Math.Exp(scores[j] - max);
+            for (int i = 0; i < headDim; i++)
+            {
+                double value = 0;
+                for (int j = 0; j < length; j++) value += scores[j] / sum * values[j * modelDim + h * headDim + i];
+                output[h * headDim + i] = (float)value;
+            }
+        }
+    }
 }

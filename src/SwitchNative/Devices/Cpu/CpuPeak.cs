@@ -1,28 +1,26 @@
 // Measures the machine's FP32 FMA peak: independent FMA chains (enough to cover the FMA
 // latency on every port) on the widest accelerated vector, on one thread and on all threads.
-// GEMM results are quoted as a fraction of this number.
+// GEMM results and training MFU are quoted as a fraction of this number.
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace SwitchNative.Perf;
+namespace SwitchNative.Devices.Cpu;
 
 /// <summary>FP32 FMA throughput of this machine.</summary>
-public static class FmaPeak
+public static class CpuPeak
 {
-    private const long Iterations = 50_000_000;
-
-    /// <summary>GFLOP/s (2 flops per FMA lane) with <paramref name="threads"/> threads: the median of five runs.</summary>
-    public static double Measure(int threads)
+    /// <summary>GFLOP/s (2 flops per FMA lane) with <paramref name="threads"/> threads: the median of <paramref name="runs"/> runs of <paramref name="iterations"/> iterations.</summary>
+    public static double Measure(int threads, long iterations = 50_000_000, int runs = 5)
     {
         Chains(1000); // JIT and warm-up
         var samples = new List<double>();
-        for (int run = 0; run < 5; run++)
+        for (int run = 0; run < runs; run++)
         {
             var stopwatch = Stopwatch.StartNew();
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ => Chains(Iterations));
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ => Chains(iterations));
             double seconds = stopwatch.Elapsed.TotalSeconds;
-            samples.Add(threads * Iterations * 12.0 * Lanes * 2 / seconds / 1e9);
+            samples.Add(threads * iterations * 12.0 * Lanes * 2 / seconds / 1e9);
         }
         samples.Sort();
         return samples[samples.Count / 2];

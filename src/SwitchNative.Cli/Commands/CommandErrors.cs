@@ -1,0 +1,32 @@
+// One place that turns expected failures (bad arguments, missing or invalid files, divergence)
+// into a one-line message on stderr and a non-zero exit code instead of a stack trace.
+using SwitchNative.Training;
+
+namespace SwitchNative.Cli.Commands;
+
+public static class CommandErrors
+{
+    /// <summary>Runs <paramref name="action"/>; prints expected errors and returns 2 (3 for divergence, 130 when cancelled).</summary>
+    public static int Run(Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("cancelled; the last checkpoint is kept");
+            return 130;
+        }
+        catch (TrainingDivergedException error)
+        {
+            Console.Error.WriteLine($"error: {error.Message}");
+            return 3;
+        }
+        catch (Exception error) when (error is ArgumentException or IOException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException or KeyNotFoundException or FormatException)
+        {
+            Console.Error.WriteLine($"error: {error.Message}");
+            return 2;
+        }
+    }
+}
