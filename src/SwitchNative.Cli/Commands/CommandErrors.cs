@@ -7,7 +7,7 @@ namespace SwitchNative.Cli.Commands;
 public static class CommandErrors
 {
     /// <summary>Runs <paramref name="action"/>; prints expected errors and returns 2 (3 for divergence, 130 when cancelled).</summary>
-    public static int Run(Func<int> action)
+    public static int Run(TextWriter error, Func<int> action)
     {
         try
         {
@@ -15,17 +15,17 @@ public static class CommandErrors
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("cancelled; the last checkpoint is kept");
+            error.WriteLine("cancelled; the last checkpoint is kept");
             return 130;
         }
-        catch (TrainingDivergedException error)
+        catch (TrainingDivergedException failure)
         {
-            Console.Error.WriteLine($"error: {error.Message}");
+            error.WriteLine($"error: {failure.Message}");
             return 3;
         }
-        catch (Exception error) when (error is ArgumentException or IOException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException or KeyNotFoundException or FormatException)
+        catch (Exception failure) when (failure is ArgumentException or IOException or InvalidDataException or InvalidOperationException or UnauthorizedAccessException or KeyNotFoundException or FormatException)
         {
-            Console.Error.WriteLine($"error: {error.Message}");
+            error.WriteLine($"error: {failure.Message}");
             return 2;
         }
     }

@@ -7,7 +7,7 @@ namespace SwitchNative.Cli.Commands;
 
 public static class EvalCommand
 {
-    public static Command Create()
+    public static Command Create(TextWriter output, TextWriter error)
     {
         var runDirectory = new Option<string?>("--run-dir") { Description = "run directory (default: the newest under runs/)" };
         var checkpoint = new Option<string>("--checkpoint") { Description = "model (last) or best", DefaultValueFactory = _ => "model" };
@@ -16,28 +16,26 @@ public static class EvalCommand
         var threads = new Option<int>("--threads") { Description = "CPU threads (0 = one per core)", DefaultValueFactory = _ => 0 };
         var batchSize = new Option<int>("--batch-size") { Description = "sequences per forward pass", DefaultValueFactory = _ => 16 };
         var command = new Command("eval", "Perplexity of a trained model on the validation or test split") { runDirectory, checkpoint, split, device, threads, batchSize };
-        command.SetAction(result => CommandErrors.Run(() =>
+        command.SetAction(result => CommandErrors.Run(error, () =>
         {
-            string run = RunDirectories.Resolve(result.GetValue(runDirectory));
             string file = result.GetValue(checkpoint) switch
             {
                 "model" => Checkpoint.ModelFile,
                 "best" => Checkpoint.BestModelFile,
                 var other => throw new ArgumentException($"--checkpoint must be 'model' or 'best', not '{other}'"),
             };
+            string part = result.GetValue(split)!;
+            if (part is not ("valid" or "test")) throw new ArgumentException($"--split must be 'valid' or 'test', not '{part}'");
+            if (result.GetValue(batchSize) < 1) throw new ArgumentException("--batch-size must be ≥ 1");
+            string run = RunDirectories.Resolve(result.GetValue(runDirectory));
             using var compute = DeviceRegistry.CreateDefault().Create(result.GetValue(device)!, new DeviceOptions(result.GetValue(threads)));
-            var data = DataSource.Load(DataSource.Read(run), Console.WriteLine);
-            var tokens = result.GetValue(split) switch
-            {
-                "valid" => data.Valid,
-                "test" => data.Test,
-                var other => throw new ArgumentException($"--split must be 'valid' or 'test', not '{other}'"),
-            };
+            var data = DataSource.Load(DataSource.Read(run), output.WriteLine);
+            var tokens = part == "valid" ? data.Valid : data.Test;
             var (model, step) = Checkpoint.LoadModel(compute, Path.Combine(run, file));
             using (model)
             {
                 var (loss, count) = Evaluator.Evaluate(model, tokens, result.GetValue(batchSize));
-                Console.WriteLine($"{result.GetValue(split)} perplexity {Math.Exp(loss):F1} (loss {loss:F4} over {count:N0} tokens), {file} at step {step}");
+                output.WriteLine($"{result.GetValue(split)} perplexity {Math.Exp(loss):F1} (loss {loss:F4} over {count:N0} tokens), {file} at step {step}");
             }
             return 0;
         }));

@@ -8,7 +8,7 @@ namespace SwitchNative.Cli.Commands;
 
 public static class GenerateCommand
 {
-    public static Command Create()
+    public static Command Create(TextWriter output, TextWriter error)
     {
         var runDirectory = new Option<string?>("--run-dir") { Description = "run directory (default: the newest under runs/)" };
         var prompt = new Option<string>("--prompt") { Description = "text to continue", DefaultValueFactory = _ => "" };
@@ -18,7 +18,7 @@ public static class GenerateCommand
         var seed = new Option<ulong>("--seed") { Description = "sampling seed", DefaultValueFactory = _ => 1 };
         var device = new Option<string>("--device") { Description = "reference or cpu", DefaultValueFactory = _ => "cpu" };
         var command = new Command("generate", "Generate text from a trained model") { runDirectory, prompt, maxTokens, temperature, topK, seed, device };
-        command.SetAction(result => CommandErrors.Run(() =>
+        command.SetAction(result => CommandErrors.Run(error, () =>
         {
             if (result.GetValue(maxTokens) < 1) throw new ArgumentException("--max-tokens must be ≥ 1");
             if (result.GetValue(temperature) < 0) throw new ArgumentException("--temperature must be ≥ 0");
@@ -30,7 +30,7 @@ public static class GenerateCommand
             using (model)
             {
                 var (text, _) = TextGenerator.Generate(model, data, result.GetValue(prompt)!, result.GetValue(maxTokens), new TokenSampler(result.GetValue(temperature), result.GetValue(topK), result.GetValue(seed)));
-                Console.WriteLine($"{result.GetValue(prompt)}{(result.GetValue(prompt)!.Length > 0 ? " " : "")}{text}");
+                output.WriteLine($"{result.GetValue(prompt)}{(result.GetValue(prompt)!.Length > 0 ? " " : "")}{text}");
             }
             return 0;
         }));

@@ -11,7 +11,7 @@ namespace SwitchNative.Cli.Commands;
 
 public static class TrainCommand
 {
-    public static Command Create()
+    public static Command Create(TextWriter output, TextWriter error)
     {
         var preset = new Option<string>("--preset") { Description = "default (≈15 min on 2 cores), brown-base (long), dense (dense baseline of default), tiny", DefaultValueFactory = _ => "default" };
         var text = new Option<FileInfo?>("--text") { Description = "train on this UTF-8 text file (bytes as tokens) instead of the Brown corpus" };
@@ -38,7 +38,7 @@ public static class TrainCommand
             preset, text, dataDirectory, runDirectory, device, threads, maxSteps, timeBudget, resume, seed, batchSize, learningRate, evalEvery,
             denseBaseline, layers, modelDim, experts, switchEvery, topK, context,
         };
-        command.SetAction((result, cancellation) => Task.FromResult(CommandErrors.Run(() =>
+        command.SetAction((result, cancellation) => Task.FromResult(CommandErrors.Run(error, () =>
         {
             var chosen = Presets.ByName(result.GetValue(preset)!, result.GetValue(runDirectory) ?? RunDirectories.New(result.GetValue(preset)!));
             var training = chosen.Training with
@@ -65,17 +65,17 @@ public static class TrainCommand
                 };
                 return result.GetValue(denseBaseline) ? config.DenseBaseline() : config;
             }
-            return Train(result.GetValue(text), result.GetValue(dataDirectory)!, result.GetValue(device)!, result.GetValue(threads), result.GetValue(resume), training, Model, cancellation);
+            return Train(output, result.GetValue(text), result.GetValue(dataDirectory)!, result.GetValue(device)!, result.GetValue(threads), result.GetValue(resume), training, Model, cancellation);
         })));
         return command;
     }
 
-    private static int Train(FileInfo? text, string dataDirectory, string deviceName, int threads, bool resume, TrainingOptions training, Func<int, SwitchLmConfig> modelConfig, CancellationToken cancellation)
+    private static int Train(TextWriter output, FileInfo? text, string dataDirectory, string deviceName, int threads, bool resume, TrainingOptions training, Func<int, SwitchLmConfig> modelConfig, CancellationToken cancellation)
     {
         string runDirectory = training.RunDirectory;
         using var device = DeviceRegistry.CreateDefault().Create(deviceName, new DeviceOptions(threads));
         var description = resume ? DataSource.Read(runDirectory) : text is null ? new DataDescription("brown", dataDirectory) : new DataDescription("text", text.FullName);
-        var data = DataSource.Load(description, Console.WriteLine);
+        var data = DataSource.Load(description, output.WriteLine);
 
         SwitchLm model;
         AdamWOptimizer optimizer;
@@ -83,7 +83,7 @@ public static class TrainCommand
         if (resume)
         {
             (model, optimizer, progress) = Checkpoint.LoadTrainingState(device, runDirectory);
-            Console.WriteLine($"resuming '{runDirectory}' at step {progress.Step}");
+            output.WriteLine($"resuming '{runDirectory}' at step {progress.Step}");
         }
         else
         {
@@ -102,19 +102,19 @@ public static class TrainCommand
             File.WriteAllText(Path.Combine(runDirectory, Checkpoint.ConfigFile), model.Config.ToJson());
             double peak = CpuPeak.Measure(device is CpuDevice cpu ? cpu.ThreadCount : 1, iterations: 2_000_000, runs: 3);
             var config = model.Config;
-            Console.WriteLine($"device {device.Description}; model {model.ParameterCount:N0} parameters, {config.LayerCount} blocks ({config.SwitchLayerCount} Switch × {config.ExpertCount} experts, top-{config.TopK}), d {config.ModelDim}, context {config.ContextLength}, vocabulary {config.VocabularySize:N0}");
-            Console.WriteLine($"{ModelFlops.PerTrainingToken(config) / 1e6:F1} MFLOP per training token; FMA peak {peak:F0} GFLOP/s; run directory {runDirectory}");
-            var summary = new Trainer(model, optimizer, training, Console.WriteLine, peak).Run(data.Train, data.Valid, progress, cancellation);
+            output.WriteLine($"device {device.Description}; model {model.ParameterCount:N0} parameters, {config.LayerCount} blocks ({config.SwitchLayerCount} Switch × {config.ExpertCount} experts, top-{config.TopK}), d {config.ModelDim}, context {config.ContextLength}, vocabulary {config.VocabularySize:N0}");
+            output.WriteLine($"{ModelFlops.PerTrainingToken(config) / 1e6:F1} MFLOP per training token; FMA peak {peak:F0} GFLOP/s; run directory {runDirectory}");
+            var summary = new Trainer(model, optimizer, training, output.WriteLine, peak).Run(data.Train, data.Valid, progress, cancellation);
             File.WriteAllText(Path.Combine(runDirectory, "summary.json"), JsonSerializer.Serialize(new
             {
                 steps = summary.Steps, valid_loss = summary.ValidLoss, valid_ppl = summary.ValidPerplexity, valid_tokens = summary.ValidTokens,
                 tokens_per_s = summary.TokensPerSecond, stopped_by_time_budget = summary.StoppedByTimeBudget,
             }, new JsonSerializerOptions { WriteIndented = true }));
-            foreach (var plot in Plots.Write(runDirectory)) Console.WriteLine($"wrote {plot}");
-            Console.WriteLine($"validation perplexity {summary.ValidPerplexity:F1} (loss {summary.ValidLoss:F4} over {summary.ValidTokens:N0} tokens) after {summary.Steps} steps; {summary.TokensPerSecond:N0} tokens/s");
+            foreach (var plot in Plots.Write(runDirectory)) output.WriteLine($"wrote {plot}");
+            output.WriteLine($"validation perplexity {summary.ValidPerplexity:F1} (loss {summary.ValidLoss:F4} over {summary.ValidTokens:N0} tokens) after {summary.Steps} steps; {summary.TokensPerSecond:N0} tokens/s");
             var (sample, _) = TextGenerator.Generate(model, data, "", 60, new TokenSampler(0.8f, 40, training.Seed));
-            Console.WriteLine($"sample: {sample}");
-            Console.WriteLine($"checkpoint: {Path.Combine(runDirectory, Checkpoint.ModelFile)} (best: {Checkpoint.BestModelFile})");
+            output.WriteLine($"sample: {sample}");
+            output.WriteLine($"checkpoint: {Path.Combine(runDirectory, Checkpoint.ModelFile)} (best: {Checkpoint.BestModelFile})");
             return 0;
         }
     }
