@@ -50,6 +50,7 @@ public sealed unsafe partial class CpuDevice : HostDevice
         _gemm512?.Dispose();
         _gemm256?.Dispose();
         _gemm128?.Dispose();
+        _parallel.Dispose();
         base.Dispose();
     }
 

@@ -1,19 +1,39 @@
 // Work splitting for the CPU device. Work is cut into chunks whose boundaries depend only on
 // the problem size, never on the thread count, so every result is the same bits whether one
 // thread or many run it.
+//
+// The device owns its worker threads rather than using Parallel.For: a training step issues
+// hundreds of short parallel ops, and the shared thread pool's idle workers spin in
+// sched_yield between them, which on a 2-core machine took half the CPU time in the kernel.
+// Here idle workers spin briefly and then block on an event, and the calling thread works too.
 namespace SwitchNative.Devices.Cpu;
 
-/// <summary>Runs chunked work over a fixed number of threads.</summary>
-internal sealed class CpuParallel
+/// <summary>Runs chunked work over a fixed set of threads: the caller plus ThreadCount − 1 workers.</summary>
+internal sealed class CpuParallel : IDisposable
 {
-    private readonly ParallelOptions _options;
+    private readonly Thread[] _workers;
+    private readonly ManualResetEventSlim[] _start;
+    private readonly ManualResetEventSlim _finished = new(false);
+    private readonly object _dispatch = new();
+    private Action<int>? _body;
+    private int _count;
+    private int _next;
+    private int _pending;
+    private Exception? _failure;
+    private volatile bool _stopping;
 
     /// <summary>Uses at most <paramref name="threadCount"/> threads.</summary>
     public CpuParallel(int threadCount)
     {
         if (threadCount < 1) throw new ArgumentOutOfRangeException(nameof(threadCount), $"the CPU device needs at least one thread, got {threadCount}");
         ThreadCount = threadCount;
-        _options = new ParallelOptions { MaxDegreeOfParallelism = threadCount };
+        _start = Enumerable.Range(0, threadCount - 1).Select(_ => new ManualResetEventSlim(false)).ToArray();
+        _workers = Enumerable.Range(0, threadCount - 1).Select(index => new Thread(() => WorkerLoop(index))
+        {
+            IsBackground = true,
+            Name = $"switchnative-cpu-{index + 1}",
+        }).ToArray();
+        foreach (var worker in _workers) worker.Start();
     }
 
     /// <summary>The most threads any op uses.</summary>
@@ -22,12 +42,27 @@ internal sealed class CpuParallel
     /// <summary>Calls <paramref name="body"/>(i) for i in [0, count), spread over the threads.</summary>
     public void For(int count, Action<int> body)
     {
-        if (ThreadCount == 1 || count <= 1)
+        // Serial when there is nothing to share, or when called from inside a parallel op.
+        if (ThreadCount == 1 || count <= 1 || IsWorkerThread())
         {
             for (int i = 0; i < count; i++) body(i);
             return;
         }
-        Parallel.For(0, count, _options, body);
+        lock (_dispatch)
+        {
+            _body = body;
+            _count = count;
+            _next = 0;
+            _failure = null;
+            int helpers = Math.Min(_workers.Length, count - 1);
+            _pending = helpers;
+            _finished.Reset();
+            for (int i = 0; i < helpers; i++) _start[i].Set();
+            RunChunks();
+            if (helpers > 0) _finished.Wait();
+            _body = null;
+            if (_failure is { } failure) throw new AggregateException("a parallel CPU kernel failed", failure);
+        }
     }
 
     /// <summary>
@@ -42,5 +77,53 @@ internal sealed class CpuParallel
             int start = chunk * chunkLength;
             body(start, (int)Math.Min(chunkLength, length - start));
         });
+    }
+
+    // Takes chunks until none are left (dynamic scheduling: fast threads take more chunks).
+    private void RunChunks()
+    {
+        var body = _body!;
+        int index;
+        while ((index = Interlocked.Increment(ref _next) - 1) < _count)
+        {
+            try
+            {
+                body(index);
+            }
+            catch (Exception error)
+            {
+                Interlocked.CompareExchange(ref _failure, error, null);
+            }
+        }
+    }
+
+    private void WorkerLoop(int index)
+    {
+        while (true)
+        {
+            _start[index].Wait();
+            _start[index].Reset();
+            if (_stopping) return;
+            RunChunks();
+            if (Interlocked.Decrement(ref _pending) == 0) _finished.Set();
+        }
+    }
+
+    private bool IsWorkerThread()
+    {
+        var current = Thread.CurrentThread;
+        foreach (var worker in _workers)
+            if (ReferenceEquals(worker, current)) return true;
+        return false;
+    }
+
+    /// <summary>Stops the worker threads.</summary>
+    public void Dispose()
+    {
+        _stopping = true;
+        foreach (var start in _start) start.Set();
+        foreach (var worker in _workers) worker.Join();
+        foreach (var start in _start) start.Dispose();
+        _finished.Dispose();
     }
 }
