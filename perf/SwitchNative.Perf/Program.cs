@@ -1,6 +1,5 @@
 // Entry point of the benchmarks:
 //   peak              the machine's FP32 FMA peak (1 thread and all threads)
-//   gemm              quick side-by-side GEMM table (ours vs MathNet managed)
 //   compare gemm [--json]           GEMM vs OpenBLAS cblas_sgemm
 //   compare switch-layer [--json]   Switch layer forward+backward vs the PyTorch peer
 //   anything else     BenchmarkDotNet (e.g. --filter '*Gemm*')
@@ -12,9 +11,6 @@ switch (args.FirstOrDefault())
 {
     case "peak":
         Console.WriteLine($"FMA peak: {CpuPeak.Measure(1):F1} GFLOP/s on 1 thread, {CpuPeak.Measure(Environment.ProcessorCount):F1} GFLOP/s on {Environment.ProcessorCount} threads");
-        break;
-    case "gemm":
-        GemmTimer.Run([(256, 256, 256), (1024, 1024, 1024), (2048, 2048, 2048), (640, 512, 2048), (64, 512, 2048)], repeats: 5);
         break;
     case "compare" when args.ElementAtOrDefault(1) == "gemm":
         GemmComparison.Run(repeats: 7, json: args.Contains("--json"));
