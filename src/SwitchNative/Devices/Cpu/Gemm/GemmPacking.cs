@@ -2,6 +2,8 @@
 // copy a block of op(A) and of op(B) into the exact order the micro-kernel reads, so the kernel
 // streams both with unit stride whatever the transposes were. Ragged edges are padded with
 // zeros, which lets the kernel always run full tiles. α is folded into the packed A.
+using System.Runtime.Intrinsics.X86;
+
 namespace SwitchNative.Devices.Cpu.Gemm;
 
 internal static unsafe class GemmPacking
@@ -32,19 +34,19 @@ internal static unsafe class GemmPacking
             }
             else
             {
-                // Stored [M, K]: each row is contiguous along p.
-                for (int i = 0; i < panelRows; i++)
+                // Stored [M, K]: row i is contiguous along p, so this is a transpose: 8×8 blocks
+                // through registers when the panel is 8 rows high and α = 1, else element by element
+                // with p outside so the panel is written sequentially.
+                float* source = a.Data + (long)firstRow * a.Columns + depthStart;
+                int p = 0;
+                if (panelRows == 8 && rows == 8 && alpha == 1f && Avx.IsSupported)
+                    for (; p + 8 <= depth; p += 8) Transpose8x8(source + p, a.Columns, panel + p * panelRows, panelRows);
+                for (; p < depth; p++)
                 {
-                    float* target = panel + i;
-                    if (i < rows)
-                    {
-                        float* source = a.Data + (long)(firstRow + i) * a.Columns + depthStart;
-                        for (int p = 0; p < depth; p++) target[p * panelRows] = alpha * source[p];
-                    }
-                    else
-                    {
-                        for (int p = 0; p < depth; p++) target[p * panelRows] = 0f;
-                    }
+                    float* target = panel + p * panelRows;
+                    int i = 0;
+                    for (; i < rows; i++) target[i] = alpha * source[(long)i * a.Columns + p];
+                    for (; i < panelRows; i++) target[i] = 0f;
                 }
             }
         }
@@ -76,20 +78,65 @@ internal static unsafe class GemmPacking
             }
             else
             {
-                // Stored [N, K]: each column of op(B) is contiguous along p.
-                for (int c = 0; c < panelColumns; c++)
+                // Stored [N, K]: column c of op(B) is contiguous along p, so this is a transpose.
+                // 8×8 blocks go through registers (AVX); the rest is copied in blocks of 8 p so each
+                // source cache line is consumed at once (with a power-of-two K the NR source rows
+                // alias the same L1 sets, and walking them one p at a time thrashes).
+                float* source = b.Data + (long)firstColumn * b.Rows + depthStart;
+                for (int p0 = 0; p0 < depth; p0 += 8)
                 {
-                    if (c < columns)
+                    int block = Math.Min(8, depth - p0);
+                    int c = 0;
+                    if (block == 8 && Avx.IsSupported)
+                        for (; c + 8 <= columns; c += 8) Transpose8x8(source + (long)c * b.Rows + p0, b.Rows, target + p0 * panelColumns + c, panelColumns);
+                    for (; c < columns; c++)
                     {
-                        float* source = b.Data + (long)(firstColumn + c) * b.Rows + depthStart;
-                        for (int p = 0; p < depth; p++) target[p * panelColumns + c] = source[p];
+                        float* from = source + (long)c * b.Rows + p0;
+                        float* to = target + p0 * panelColumns + c;
+                        for (int q = 0; q < block; q++) to[q * panelColumns] = from[q];
                     }
-                    else
-                    {
-                        for (int p = 0; p < depth; p++) target[p * panelColumns + c] = 0f;
-                    }
+                    for (int q = 0; q < block; q++)
+                        new Span<float>(target + (p0 + q) * panelColumns + columns, panelColumns - columns).Clear();
                 }
             }
         }
+    }
+
+    // Writes the transpose of the 8×8 block at source (row stride sourceStride) to target (row
+    // stride targetStride): unpack pairs, shuffle quads, swap 128-bit halves.
+    private static void Transpose8x8(float* source, int sourceStride, float* target, int targetStride)
+    {
+        var r0 = Avx.LoadVector256(source);
+        var r1 = Avx.LoadVector256(source + sourceStride);
+        var r2 = Avx.LoadVector256(source + 2 * sourceStride);
+        var r3 = Avx.LoadVector256(source + 3 * sourceStride);
+        var r4 = Avx.LoadVector256(source + 4 * sourceStride);
+        var r5 = Avx.LoadVector256(source + 5 * sourceStride);
+        var r6 = Avx.LoadVector256(source + 6 * sourceStride);
+        var r7 = Avx.LoadVector256(source + 7 * sourceStride);
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var s0 = Avx.Shuffle(t0, t2, 0x44);
+        var s1 = Avx.Shuffle(t0, t2, 0xEE);
+        var s2 = Avx.Shuffle(t1, t3, 0x44);
+        var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44);
+        var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44);
+        var s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(target, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(target + targetStride, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(target + 2 * targetStride, Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(target + 3 * targetStride, Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(target + 4 * targetStride, Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(target + 5 * targetStride, Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(target + 6 * targetStride, Avx.Permute2x128(s2, s6, 0x31));
+        Avx.Store(target + 7 * targetStride, Avx.Permute2x128(s3, s7, 0x31));
     }
 }
