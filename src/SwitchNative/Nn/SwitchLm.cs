@@ -70,6 +70,32 @@ public sealed partial class SwitchLm : IDisposable
     /// <summary>The logits [T, V] of the last forward pass.</summary>
     public Tensor? LastLogits => _activations?.Logits;
 
+    /// <summary>
+    /// The activations of the last forward pass by name (residual stream per block, attention
+    /// output, FFN input and output, final norm, logits, and each Switch layer's router
+    /// probabilities), for comparing two devices tensor by tensor.
+    /// </summary>
+    public IEnumerable<(string Name, Tensor Tensor)> LastActivations()
+    {
+        var a = _activations ?? throw new InvalidOperationException("no forward pass yet");
+        for (int layer = 0; layer < Config.LayerCount; layer++)
+        {
+            yield return ($"blocks.{layer}.input", a.Residual[layer]);
+            yield return ($"blocks.{layer}.attention.output", a.Attended[layer]);
+            yield return ($"blocks.{layer}.ffn.input", a.FfnNormed[layer]);
+            if (_switchLayers[layer] is { LastRouting: { } routing }) yield return ($"blocks.{layer}.ffn.router.probs", routing.Probabilities);
+        }
+        yield return ("final_norm.output", a.FinalNormed);
+        yield return ("logits", a.Logits);
+    }
+
+    /// <summary>Expert choices [T, A] of each Switch layer in the last forward pass, by block index.</summary>
+    public IEnumerable<(int Layer, Tensor ExpertIndex, Tensor Probabilities)> LastRoutingDecisions()
+    {
+        for (int layer = 0; layer < Config.LayerCount; layer++)
+            if (_switchLayers[layer] is { LastRouting: { } routing }) yield return (layer, routing.ExpertIndex, routing.Probabilities);
+    }
+
     /// <summary>Random init (see <see cref="SwitchLmParameters.Initialize"/>).</summary>
     public void Initialize(ulong seed) => SwitchLmParameters.Initialize(_device, Parameters, Config, seed);
 

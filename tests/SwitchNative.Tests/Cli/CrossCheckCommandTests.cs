@@ -73,3 +73,27 @@ public sealed class CrossCheckCommandTests
         Assert.Contains("unknown device", deviceError);
     }
 }
+
+public sealed class CrossCheckModelCommandTests
+{
+    [Fact]
+    public void Reference_and_cpu_agree_on_every_tensor_for_three_steps()
+    {
+        var output = new StringWriter();
+        int code = CrossCheckCommand.RunModel("reference,cpu", 3, "small", 1, 2, output);
+        Assert.True(code == 0, output.ToString());
+        string text = output.ToString();
+        foreach (var name in new[] { "logits", "loss", "grad.blocks.1.ffn.experts.w1", "blocks.1.ffn.router.probs", "embedding.weight" })
+            Assert.Contains(name, text);
+        Assert.Contains("0 routing decisions differ", text);
+        Assert.DoesNotContain("FAIL", text);
+    }
+
+    [Fact]
+    public void Bad_device_lists_are_refused()
+    {
+        Assert.Throws<ArgumentException>(() => CrossCheckCommand.RunModel("cpu", 1, "small", 1, 2, new StringWriter()));
+        Assert.Throws<ArgumentException>(() => CrossCheckCommand.RunModel("cpu,gpu", 1, "small", 1, 2, new StringWriter()));
+        Assert.Throws<ArgumentException>(() => CrossCheckCommand.RunModel("cpu,reference", 1, "huge", 1, 2, new StringWriter()));
+    }
+}
