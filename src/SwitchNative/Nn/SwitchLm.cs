@@ -36,8 +36,6 @@ public sealed partial class SwitchLm : IDisposable
     private readonly SwitchLayer?[] _switchLayers;
     private readonly Tensor? _sinusoidal;
     private SwitchLmActivations? _activations;
-    private LmForwardResult? _lastForward;
-    private SwitchPass _lastPass;
 
     /// <summary>Allocates zeroed parameters and gradients on <paramref name="device"/>; call <see cref="Initialize"/> or load a checkpoint.</summary>
     public SwitchLm(IDevice device, SwitchLmConfig config)
@@ -162,11 +160,9 @@ public sealed partial class SwitchLm : IDisposable
         _device.Sum(a.Losses, a.Scalar);
         double crossEntropySum = _device.ToScalar(a.Scalar);
         int counted = targets.Count(target => target != IgnoreIndex);
-        _lastPass = pass;
-        _lastForward = new LmForwardResult(crossEntropySum, counted,
+        return new LmForwardResult(crossEntropySum, counted,
             switchResults.Count == 0 ? 0 : switchResults.Average(r => r.AuxLoss),
             switchResults.Count == 0 ? 0 : switchResults.Average(r => r.ZLoss), switchResults);
-        return _lastForward;
     }
 
     // Inverted dropout on a residual branch: branch ⊙ mask, mask ∈ {0, 1/(1−p)} from Philox.
