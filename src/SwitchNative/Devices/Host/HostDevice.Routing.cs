@@ -1,8 +1,9 @@
-// Routing on host devices: softmax, top-k, capacity, slot claiming, the expert-major row
-// layout and the router statistics (spec/switch-layer.md steps 2–6, 9–10), and the router's
+// Routing on the host: softmax, top-k, capacity, slot claiming, the expert-major row layout
+// and the router statistics (spec/switch-layer.md steps 2–6, 9–10), and the router's
 // backward. This is O(T·E) bookkeeping with a sequential slot scan, tiny next to the expert
-// GEMMs, so the reference and CPU devices share this one plain implementation; the expert
-// products, dispatch and combine are per-device kernels.
+// GEMMs, so the reference and CPU devices share this one plain implementation (RouteOnHost,
+// RouterBackwardOnHost), which other devices may call on copies; the expert products,
+// dispatch and combine are per-device kernels.
 using SwitchNative.Devices.Routing;
 using SwitchNative.Tensors;
 
@@ -21,9 +22,21 @@ public abstract partial class HostDevice
         int width = request.AssignmentWidth(experts);
         CheckRoutingShapes(outputs, tokens, experts, width);
 
-        var z = F32(logits, nameof(logits));
-        var probabilities = F32(outputs.Probabilities, nameof(outputs.Probabilities));
-        var logSumExp = F32(outputs.LogSumExp, nameof(outputs.LogSumExp));
+        var spans = new RoutingSpans(F32(outputs.Probabilities, "probabilities"), F32(outputs.LogSumExp, "logSumExp"), I32(outputs.ExpertIndex, "expertIndex"),
+            F32(outputs.Gates, "gates"), I32(outputs.Kept, "kept"), I32(outputs.Slot, "slot"), I32(outputs.AssignmentRow, "assignmentRow"),
+            I32(outputs.RowToken, "rowToken"), F32(outputs.RowGate, "rowGate"));
+        return RouteOnHost(F32(logits, nameof(logits)), tokens, experts, request, spans);
+    }
+
+    /// <summary>
+    /// The routing computation on host spans (shared by every device that routes on the host):
+    /// see <see cref="IDevice.Route"/>. <paramref name="z"/> holds the logits [T, E].
+    /// </summary>
+    public static RoutingStatistics RouteOnHost(ReadOnlySpan<float> z, int tokens, int experts, RoutingRequest request, RoutingSpans spans)
+    {
+        int width = request.AssignmentWidth(experts);
+        var probabilities = spans.Probabilities;
+        var logSumExp = spans.LogSumExp;
         double squaredLogSumExp = 0, topProbability = 0, entropy = 0;
         for (int t = 0; t < tokens; t++)
         {
@@ -49,10 +62,10 @@ public abstract partial class HostDevice
 
         int groupSize = request.GroupSize == 0 ? Math.Max(tokens, 1) : request.GroupSize;
         int groupCount = (tokens + groupSize - 1) / groupSize;
-        var expertIndex = I32(outputs.ExpertIndex, nameof(outputs.ExpertIndex));
-        var gates = F32(outputs.Gates, nameof(outputs.Gates));
-        var kept = I32(outputs.Kept, nameof(outputs.Kept));
-        var slot = I32(outputs.Slot, nameof(outputs.Slot));
+        var expertIndex = spans.ExpertIndex;
+        var gates = spans.Gates;
+        var kept = spans.Kept;
+        var slot = spans.Slot;
         var groupCounts = new int[groupCount, experts];
         var capacities = new int[groupCount];
         var firstChoices = new int[experts];
@@ -81,9 +94,9 @@ public abstract partial class HostDevice
             for (int group = 0; group < groupCount; group++) expertRowCounts[e] += groupCounts[group, e];
             offsets[e + 1] = offsets[e] + expertRowCounts[e];
         }
-        var assignmentRow = I32(outputs.AssignmentRow, nameof(outputs.AssignmentRow));
-        var rowToken = I32(outputs.RowToken, nameof(outputs.RowToken));
-        var rowGate = F32(outputs.RowGate, nameof(outputs.RowGate));
+        var assignmentRow = spans.AssignmentRow;
+        var rowToken = spans.RowToken;
+        var rowGate = spans.RowGate;
         var groupBase = new int[experts];
         int dropped = 0;
         for (int group = 0; group < groupCount; group++)
@@ -228,7 +241,8 @@ public abstract partial class HostDevice
         return capacity;
     }
 
-    private void CheckRoutingShapes(RoutingTensors outputs, int tokens, int experts, int width)
+    /// <summary>Checks the shapes of routing outputs for T tokens, E experts and A assignments per token.</summary>
+    public static void CheckRoutingShapes(RoutingTensors outputs, int tokens, int experts, int width)
     {
         OpChecks.HasShape(outputs.Probabilities, nameof(outputs.Probabilities), tokens, experts);
         OpChecks.HasCount(outputs.LogSumExp, nameof(outputs.LogSumExp), tokens);
@@ -252,13 +266,16 @@ public abstract partial class HostDevice
         if (balanceGradient.Length != 0 && balanceGradient.Length != (tokens + groupSize - 1) / groupSize * experts)
             throw new ArgumentException($"the balance gradient must hold groups·E = {(tokens + groupSize - 1) / groupSize * experts} values, got {balanceGradient.Length}");
 
-        var p = F32(routing.Probabilities, "probabilities");
-        var lse = F32(routing.LogSumExp, "logSumExp");
-        var index = I32(routing.ExpertIndex, "expertIndex");
-        var gates = F32(routing.Gates, "gates");
-        var kept = I32(routing.Kept, "kept");
-        var upstream = F32(dGates, nameof(dGates));
-        var gradient = F32(dLogits, nameof(dLogits));
+        RouterBackwardOnHost(F32(routing.Probabilities, "probabilities"), F32(routing.LogSumExp, "logSumExp"), I32(routing.ExpertIndex, "expertIndex"),
+            F32(routing.Gates, "gates"), I32(routing.Kept, "kept"), F32(dGates, nameof(dGates)), request, balanceGradient, balanceScale, zScale, F32(dLogits, nameof(dLogits)), tokens, experts);
+    }
+
+    /// <summary>The router backward on host spans (see <see cref="IDevice.RouterBackward"/>).</summary>
+    public static void RouterBackwardOnHost(ReadOnlySpan<float> p, ReadOnlySpan<float> lse, ReadOnlySpan<int> index, ReadOnlySpan<float> gates, ReadOnlySpan<int> kept,
+        ReadOnlySpan<float> upstream, RoutingRequest request, ReadOnlySpan<float> balanceGradient, float balanceScale, float zScale, Span<float> gradient, int tokens, int experts)
+    {
+        int width = request.AssignmentWidth(experts);
+        int groupSize = request.GroupSize == 0 ? Math.Max(tokens, 1) : request.GroupSize;
         bool renormalized = request.Mode == RoutingMode.TokenChoice && request.TopK > 1 && request.Renormalize;
         var dp = new double[experts];
         for (int t = 0; t < tokens; t++)
@@ -300,4 +317,28 @@ public abstract partial class HostDevice
             }
         }
     }
+}
+
+/// <summary>The host spans a routing call writes (see <see cref="RoutingTensors"/> for the shapes).</summary>
+public readonly ref struct RoutingSpans(Span<float> probabilities, Span<float> logSumExp, Span<int> expertIndex, Span<float> gates, Span<int> kept,
+    Span<int> slot, Span<int> assignmentRow, Span<int> rowToken, Span<float> rowGate)
+{
+    /// <summary>softmax(logits) [T, E].</summary>
+    public Span<float> Probabilities { get; } = probabilities;
+    /// <summary>logsumexp per token [T].</summary>
+    public Span<float> LogSumExp { get; } = logSumExp;
+    /// <summary>[T, A].</summary>
+    public Span<int> ExpertIndex { get; } = expertIndex;
+    /// <summary>[T, A].</summary>
+    public Span<float> Gates { get; } = gates;
+    /// <summary>[T, A].</summary>
+    public Span<int> Kept { get; } = kept;
+    /// <summary>[T, A].</summary>
+    public Span<int> Slot { get; } = slot;
+    /// <summary>[T, A].</summary>
+    public Span<int> AssignmentRow { get; } = assignmentRow;
+    /// <summary>[T·A].</summary>
+    public Span<int> RowToken { get; } = rowToken;
+    /// <summary>[T·A].</summary>
+    public Span<float> RowGate { get; } = rowGate;
 }
