@@ -83,4 +83,29 @@ public static class OpChecks
         HasShape(output, nameof(output), batch, sequence, modelDim);
         return (batch, sequence, modelDim, modelDim / headCount);
     }
+
+    /// <summary>Throws unless every id is in [0, vocabulary).</summary>
+    public static void TokenIds(ReadOnlySpan<int> ids, int vocabulary)
+    {
+        for (int t = 0; t < ids.Length; t++)
+            if ((uint)ids[t] >= (uint)vocabulary)
+                throw new ArgumentOutOfRangeException(nameof(ids), $"token id {ids[t]} at position {t} is outside the table's {vocabulary} rows");
+    }
+
+    /// <summary>Throws unless every target is in [0, vocabulary) or equals the ignore index.</summary>
+    public static void Targets(ReadOnlySpan<int> targets, int ignoreIndex, int vocabulary)
+    {
+        for (int t = 0; t < targets.Length; t++)
+            if (targets[t] != ignoreIndex && (uint)targets[t] >= (uint)vocabulary)
+                throw new ArgumentOutOfRangeException(nameof(targets), $"target {targets[t]} at row {t} is outside the vocabulary of {vocabulary} (ignore index {ignoreIndex})");
+    }
+
+    /// <summary>Throws unless the offsets have G + 1 non-decreasing entries from 0 to R.</summary>
+    public static void RowOffsets(ReadOnlySpan<int> rowOffsets, int groups, int rows)
+    {
+        if (rowOffsets.Length != groups + 1 || rowOffsets[0] != 0 || rowOffsets[^1] != rows)
+            throw new ArgumentException($"row offsets must have G + 1 = {groups + 1} entries from 0 to R = {rows}; got [{string.Join(", ", rowOffsets.ToArray())}]");
+        for (int g = 0; g < groups; g++)
+            if (rowOffsets[g + 1] < rowOffsets[g]) throw new ArgumentException($"row offsets must not decrease (group {g})");
+    }
 }

@@ -74,7 +74,7 @@ public abstract partial class HostDevice
         int groups = b.Shape[0], k = a.Shape[1], n = transposeB ? b.Shape[1] : b.Shape[2];
         if ((transposeB ? b.Shape[2] : b.Shape[1]) != k || c.Shape[1] != n || c.Shape[0] != a.Shape[0])
             throw new ArgumentException($"grouped GEMM shapes do not agree: A {a.Shape}, B {b.Shape}{(transposeB ? "ᵀ" : "")}, C {c.Shape}");
-        CheckRowOffsets(rowOffsets, groups, a.Shape[0]);
+        OpChecks.RowOffsets(rowOffsets, groups, a.Shape[0]);
         GroupedGemmKernel(View<float>(a), View<float>(b), transposeB, alpha, beta, View<float>(c), rowOffsets, n, k);
     }
 
@@ -97,7 +97,7 @@ public abstract partial class HostDevice
         OpChecks.On(this, c, nameof(c));
         if (a.Shape.Rank != 2 || b.Shape.Rank != 2 || c.Shape.Rank != 3 || a.Shape[0] != b.Shape[0] || c.Shape[1] != a.Shape[1] || c.Shape[2] != b.Shape[1])
             throw new ArgumentException($"grouped weight-gradient GEMM takes A [R, M], B [R, N], C [G, M, N]; got A {a.Shape}, B {b.Shape}, C {c.Shape}");
-        CheckRowOffsets(rowOffsets, c.Shape[0], a.Shape[0]);
+        OpChecks.RowOffsets(rowOffsets, c.Shape[0], a.Shape[0]);
         GroupedGemmWeightGradientKernel(View<float>(a), View<float>(b), alpha, beta, View<float>(c), rowOffsets, a.Shape[1], b.Shape[1]);
     }
 
@@ -111,13 +111,6 @@ public abstract partial class HostDevice
         }
     }
 
-    private static void CheckRowOffsets(ReadOnlySpan<int> rowOffsets, int groups, int rows)
-    {
-        if (rowOffsets.Length != groups + 1 || rowOffsets[0] != 0 || rowOffsets[^1] != rows)
-            throw new ArgumentException($"row offsets must have G + 1 = {groups + 1} entries from 0 to R = {rows}; got [{string.Join(", ", rowOffsets.ToArray())}]");
-        for (int g = 0; g < groups; g++)
-            if (rowOffsets[g + 1] < rowOffsets[g]) throw new ArgumentException($"row offsets must not decrease (group {g})");
-    }
 
     /// <inheritdoc/>
     public void DropoutMask(ulong seed, uint streamId, float probability, Tensor mask)

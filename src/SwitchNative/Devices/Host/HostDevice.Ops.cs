@@ -189,7 +189,7 @@ public abstract partial class HostDevice
         int vocabulary = table.Shape[0], width = table.Shape[1];
         OpChecks.HasShape(y, nameof(y), ids.ElementCount, width);
         var tokens = I32(ids, nameof(ids));
-        CheckIds(tokens, vocabulary);
+        OpChecks.TokenIds(tokens, vocabulary);
         EmbeddingKernel(F32(table, nameof(table)), tokens, F32(y, nameof(y)), width);
     }
 
@@ -203,19 +203,13 @@ public abstract partial class HostDevice
         int vocabulary = dTable.Shape[0], width = dTable.Shape[1];
         OpChecks.HasShape(dy, nameof(dy), ids.ElementCount, width);
         var tokens = I32(ids, nameof(ids));
-        CheckIds(tokens, vocabulary);
+        OpChecks.TokenIds(tokens, vocabulary);
         EmbeddingBackwardKernel(tokens, F32(dy, nameof(dy)), F32(dTable, nameof(dTable)), width);
     }
 
     /// <summary>Scatter-adds rows of dy into dTable.</summary>
     protected abstract void EmbeddingBackwardKernel(ReadOnlySpan<int> ids, ReadOnlySpan<float> dy, Span<float> dTable, int width);
 
-    private static void CheckIds(ReadOnlySpan<int> ids, int vocabulary)
-    {
-        for (int t = 0; t < ids.Length; t++)
-            if ((uint)ids[t] >= (uint)vocabulary)
-                throw new ArgumentOutOfRangeException(nameof(ids), $"token id {ids[t]} at position {t} is outside the table's {vocabulary} rows");
-    }
 
     /// <inheritdoc/>
     public void SoftmaxCrossEntropy(Tensor logits, Tensor targets, int ignoreIndex, Tensor probabilities, Tensor losses)
@@ -225,7 +219,7 @@ public abstract partial class HostDevice
         OpChecks.HasCount(targets, nameof(targets), logits.Shape[0]);
         OpChecks.HasCount(losses, nameof(losses), logits.Shape[0]);
         var labels = I32(targets, nameof(targets));
-        CheckTargets(labels, ignoreIndex, logits.Shape[1]);
+        OpChecks.Targets(labels, ignoreIndex, logits.Shape[1]);
         SoftmaxCrossEntropyKernel(F32(logits, nameof(logits)), labels, ignoreIndex, F32(probabilities, nameof(probabilities)), F32(losses, nameof(losses)), logits.Shape[1]);
     }
 
@@ -239,19 +233,13 @@ public abstract partial class HostDevice
         OpChecks.SameShape(probabilities, nameof(probabilities), dLogits, nameof(dLogits));
         OpChecks.HasCount(targets, nameof(targets), probabilities.Shape[0]);
         var labels = I32(targets, nameof(targets));
-        CheckTargets(labels, ignoreIndex, probabilities.Shape[1]);
+        OpChecks.Targets(labels, ignoreIndex, probabilities.Shape[1]);
         SoftmaxCrossEntropyBackwardKernel(F32(probabilities, nameof(probabilities)), labels, ignoreIndex, scale, F32(dLogits, nameof(dLogits)), probabilities.Shape[1]);
     }
 
     /// <summary>dLogits = scale·(p − onehot).</summary>
     protected abstract void SoftmaxCrossEntropyBackwardKernel(ReadOnlySpan<float> probabilities, ReadOnlySpan<int> targets, int ignoreIndex, float scale, Span<float> dLogits, int vocabulary);
 
-    private static void CheckTargets(ReadOnlySpan<int> targets, int ignoreIndex, int vocabulary)
-    {
-        for (int t = 0; t < targets.Length; t++)
-            if (targets[t] != ignoreIndex && (uint)targets[t] >= (uint)vocabulary)
-                throw new ArgumentOutOfRangeException(nameof(targets), $"target {targets[t]} at row {t} is outside the vocabulary of {vocabulary} (ignore index {ignoreIndex})");
-    }
 
     /// <inheritdoc/>
     public void CausalAttention(Tensor qkv, int headCount, Tensor attention, Tensor output)
