@@ -2,6 +2,7 @@
 //   peak              the machine's FP32 FMA peak (1 thread and all threads)
 //   compare gemm [--json]           GEMM vs OpenBLAS cblas_sgemm
 //   compare switch-layer [--json]   Switch layer forward+backward vs the PyTorch peer
+//   device [--device NAME] [--peak-gflops X]   Switch layer and training step on any device (GPU runs)
 //   anything else     BenchmarkDotNet (e.g. --filter '*Gemm*')
 using SwitchNative.Devices.Cpu;
 using BenchmarkDotNet.Running;
@@ -18,7 +19,12 @@ switch (args.FirstOrDefault())
     case "compare" when args.ElementAtOrDefault(1) == "switch-layer":
         SwitchLayerComparison.Run(repeats: 5, json: args.Contains("--json"));
         break;
+    case "device":
+        DeviceBenchmark.Run(Option("--device") ?? "ilgpu-cpu", Option("--peak-gflops") is { } peak ? double.Parse(peak, System.Globalization.CultureInfo.InvariantCulture) : null);
+        break;
     default:
         BenchmarkSwitcher.FromAssembly(typeof(GemmBenchmarks).Assembly).Run(args);
         break;
 }
+
+string? Option(string name) => args.SkipWhile(argument => argument != name).Skip(1).FirstOrDefault();

@@ -83,7 +83,9 @@ public sealed partial class IlgpuDevice : IDevice
     public string Name => Kind switch { IlgpuAcceleratorKind.Cpu => "ilgpu-cpu", IlgpuAcceleratorKind.Cuda => "ilgpu-cuda", _ => "ilgpu-opencl" };
 
     /// <inheritdoc/>
-    public string Description => $"{Name} ({_accelerator.Name}, {_accelerator.MemorySize / (1 << 20):N0} MiB)";
+    public string Description => Kind == IlgpuAcceleratorKind.Cpu
+        ? $"{Name} ({_accelerator.Name}, {(TiledGemm ? "tiled" : "direct")} GEMM)"
+        : $"{Name} ({_accelerator.Name}, {_accelerator.MemorySize / (1 << 20):N0} MiB)";
 
     /// <inheritdoc/>
     public Tensor Allocate(Shape shape, DType dtype = DType.F32)

@@ -19,12 +19,12 @@ public static class CrossCheckCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var state = new Option<FileInfo>("--state") { Description = "safetensors file: inputs, weights, grad_y, reference results, config in __metadata__", Required = true };
-        var device = new Option<string>("--device") { Description = "device to run on (reference, cpu)", DefaultValueFactory = _ => "cpu" };
+        var device = new Option<string>("--device") { Description = CliDevices.Help, DefaultValueFactory = _ => "cpu" };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0 = one per core)", DefaultValueFactory = _ => 0 };
         var layer = new Command("layer", "Run one Switch layer from a saved state and compare every named tensor") { state, device, threads };
         layer.SetAction(result => RunLayer(result.GetValue(state)!, result.GetValue(device)!, result.GetValue(threads), output, error));
 
-        var devices = new Option<string>("--devices") { Description = "two devices to compare, e.g. reference,cpu", DefaultValueFactory = _ => "reference,cpu" };
+        var devices = new Option<string>("--devices") { Description = "two devices to compare, e.g. cpu,ilgpu-cpu (" + CliDevices.Help + ")", DefaultValueFactory = _ => "reference,cpu" };
         var steps = new Option<int>("--steps") { Description = "training steps to compare", DefaultValueFactory = _ => 3 };
         var config = new Option<string>("--config") { Description = "small (the default preset scaled down) or tiny", DefaultValueFactory = _ => "small" };
         var seed = new Option<ulong>("--seed") { Description = "seed of init and batches", DefaultValueFactory = _ => 1 };
@@ -49,7 +49,7 @@ public static class CrossCheckCommand
             "tiny" => new SwitchLmConfig { VocabularySize = 64, ContextLength = 8, ModelDim = 16, LayerCount = 2, HeadCount = 2, FfnDim = 24, SwitchEvery = 1, ExpertCount = 4 },
             _ => throw new ArgumentException($"--config must be 'small' or 'tiny', not '{configName}'"),
         };
-        var registry = DeviceRegistry.CreateDefault();
+        var registry = CliDevices.Registry();
         using var first = registry.Create(names[0], new DeviceOptions(threads));
         using var second = registry.Create(names[1], new DeviceOptions(threads));
         // A synthetic stream with word-like statistics (token ~ a skewed draw), the same on every run.
@@ -75,9 +75,9 @@ public static class CrossCheckCommand
         try
         {
             state = SafetensorsFile.Read(stateFile.FullName);
-            device = DeviceRegistry.CreateDefault().Create(deviceName, new DeviceOptions(threads));
+            device = CliDevices.Registry().Create(deviceName, new DeviceOptions(threads));
         }
-        catch (Exception failure) when (failure is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
+        catch (Exception failure) when (failure is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException or InvalidOperationException)
         {
             error.WriteLine($"error: {failure.Message}");
             return 2;

@@ -16,7 +16,7 @@ public static class GenerateCommand
         var temperature = new Option<float>("--temperature") { Description = "sampling temperature (0 = greedy)", DefaultValueFactory = _ => 0.8f };
         var topK = new Option<int>("--top-k") { Description = "sample among the k most likely tokens (0 = all)", DefaultValueFactory = _ => 40 };
         var seed = new Option<ulong>("--seed") { Description = "sampling seed", DefaultValueFactory = _ => 1 };
-        var device = new Option<string>("--device") { Description = "reference or cpu", DefaultValueFactory = _ => "cpu" };
+        var device = new Option<string>("--device") { Description = CliDevices.Help, DefaultValueFactory = _ => "cpu" };
         var command = new Command("generate", "Generate text from a trained model") { runDirectory, prompt, maxTokens, temperature, topK, seed, device };
         command.SetAction(result => CommandErrors.Run(error, () =>
         {
@@ -24,7 +24,7 @@ public static class GenerateCommand
             if (result.GetValue(temperature) < 0) throw new ArgumentException("--temperature must be ≥ 0");
             if (result.GetValue(topK) < 0) throw new ArgumentException("--top-k must be ≥ 0");
             string run = RunDirectories.Resolve(result.GetValue(runDirectory));
-            using var compute = DeviceRegistry.CreateDefault().Create(result.GetValue(device)!);
+            using var compute = CliDevices.Registry().Create(result.GetValue(device)!);
             var data = DataSource.Load(DataSource.Read(run), _ => { });
             var (model, _) = Checkpoint.LoadModel(compute, Path.Combine(run, Checkpoint.ModelFile));
             using (model)

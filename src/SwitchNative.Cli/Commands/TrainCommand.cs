@@ -17,7 +17,7 @@ public static class TrainCommand
         var text = new Option<FileInfo?>("--text") { Description = "train on this UTF-8 text file (bytes as tokens) instead of the Brown corpus" };
         var dataDirectory = new Option<string>("--data-dir") { Description = "cache folder of the Brown corpus", DefaultValueFactory = _ => Path.Combine("data", "cache", "brown") };
         var runDirectory = new Option<string?>("--run-dir") { Description = "where checkpoints, metrics and plots go (default: runs/<preset>-<time>)" };
-        var device = new Option<string>("--device") { Description = "reference or cpu", DefaultValueFactory = _ => "cpu" };
+        var device = new Option<string>("--device") { Description = CliDevices.Help, DefaultValueFactory = _ => "cpu" };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0 = one per core)", DefaultValueFactory = _ => 0 };
         var maxSteps = new Option<int?>("--max-steps") { Description = "optimizer steps" };
         var timeBudget = new Option<double?>("--time-budget") { Description = "minutes of training before the loop stops (0 = none)" };
@@ -73,7 +73,7 @@ public static class TrainCommand
     private static int Train(TextWriter output, FileInfo? text, string dataDirectory, string deviceName, int threads, bool resume, TrainingOptions training, Func<int, SwitchLmConfig> modelConfig, CancellationToken cancellation)
     {
         string runDirectory = training.RunDirectory;
-        using var device = DeviceRegistry.CreateDefault().Create(deviceName, new DeviceOptions(threads));
+        using var device = CliDevices.Registry().Create(deviceName, new DeviceOptions(threads));
         var description = resume ? DataSource.Read(runDirectory) : text is null ? new DataDescription("brown", dataDirectory) : new DataDescription("text", text.FullName);
         var data = DataSource.Load(description, output.WriteLine);
 

@@ -90,6 +90,16 @@ public sealed class CrossCheckModelCommandTests
     }
 
     [Fact]
+    public void Cpu_and_ilgpu_cpu_agree_on_every_tensor_for_three_steps()
+    {
+        var output = new StringWriter();
+        int code = CrossCheckCommand.RunModel("cpu,ilgpu-cpu", 3, "small", 1, 2, output);
+        Assert.True(code == 0, output.ToString());
+        Assert.Contains("ilgpu-cpu", output.ToString());
+        Assert.DoesNotContain("FAIL", output.ToString());
+    }
+
+    [Fact]
     public void Bad_device_lists_are_refused()
     {
         Assert.Throws<ArgumentException>(() => CrossCheckCommand.RunModel("cpu", 1, "small", 1, 2, new StringWriter()));
