@@ -14,13 +14,7 @@ public sealed partial class IlgpuDevice
     /// <inheritdoc/>
     public RoutingStatistics Route(Tensor logits, RoutingRequest request, RoutingTensors outputs)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(outputs);
-        OpChecks.HasShape(logits, nameof(logits), -1, -1);
-        int tokens = logits.Shape[0], experts = logits.Shape[1];
-        request.Validate(experts);
-        int width = request.AssignmentWidth(experts);
-        HostDevice.CheckRoutingShapes(outputs, tokens, experts, width);
+        var (tokens, experts, width) = OpChecks.Route(logits, request, outputs);
         var host = new HostRouting(tokens, experts, width);
         var statistics = HostDevice.RouteOnHost(this.ToArray(logits), tokens, experts, request, host.Spans);
         host.CopyTo(this, outputs);
@@ -30,16 +24,7 @@ public sealed partial class IlgpuDevice
     /// <inheritdoc/>
     public void RouterBackward(RoutingTensors routing, Tensor dGates, RoutingRequest request, ReadOnlySpan<float> balanceGradient, float balanceScale, float zScale, Tensor dLogits)
     {
-        ArgumentNullException.ThrowIfNull(routing);
-        ArgumentNullException.ThrowIfNull(request);
-        int tokens = routing.Probabilities.Shape[0], experts = routing.Probabilities.Shape[1];
-        int width = request.AssignmentWidth(experts);
-        HostDevice.CheckRoutingShapes(routing, tokens, experts, width);
-        OpChecks.HasShape(dGates, nameof(dGates), tokens, width);
-        OpChecks.HasShape(dLogits, nameof(dLogits), tokens, experts);
-        int groupSize = request.GroupSize == 0 ? Math.Max(tokens, 1) : request.GroupSize;
-        if (balanceGradient.Length != 0 && balanceGradient.Length != (tokens + groupSize - 1) / groupSize * experts)
-            throw new ArgumentException($"the balance gradient must hold groups·E = {(tokens + groupSize - 1) / groupSize * experts} values, got {balanceGradient.Length}");
+        var (tokens, experts) = OpChecks.RouterBackward(routing, dGates, request, balanceGradient, dLogits);
         var gradient = new float[tokens * experts];
         HostDevice.RouterBackwardOnHost(this.ToArray(routing.Probabilities), this.ToArray(routing.LogSumExp), this.ToArray<int>(routing.ExpertIndex),
             this.ToArray(routing.Gates), this.ToArray<int>(routing.Kept), this.ToArray(dGates), request, balanceGradient, balanceScale, zScale, gradient, tokens, experts);
@@ -83,27 +68,15 @@ public sealed partial class IlgpuDevice
 
     private (int Rows, int Width) CheckCombine(Tensor expertOutput, Tensor assignmentRow, Tensor tokens, string tokensName)
     {
-        OpChecks.HasShape(expertOutput, nameof(expertOutput), -1, -1);
-        OpChecks.HasShape(assignmentRow, nameof(assignmentRow), -1, -1);
-        OpChecks.HasShape(tokens, tokensName, assignmentRow.Shape[0], expertOutput.Shape[1]);
-        int rows = expertOutput.Shape[0];
-        foreach (var row in HostInts(assignmentRow))
-            if (row < -1 || row >= rows) throw new ArgumentOutOfRangeException(nameof(assignmentRow), $"assignment row {row} is outside [−1, {rows})");
-        return (rows, expertOutput.Shape[1]);
+        var (rows, width) = OpChecks.Combine(expertOutput, assignmentRow, tokens, tokensName);
+        OpChecks.AssignmentRows(HostInts(assignmentRow), rows);
+        return (rows, width);
     }
 
     /// <inheritdoc/>
     public void GroupedGemm(Tensor a, Tensor b, bool transposeB, float alpha, float beta, Tensor c, ReadOnlySpan<int> rowOffsets)
     {
-        OpChecks.On(this, a, nameof(a));
-        OpChecks.On(this, b, nameof(b));
-        OpChecks.On(this, c, nameof(c));
-        if (a.Shape.Rank != 2 || b.Shape.Rank != 3 || c.Shape.Rank != 2)
-            throw new ArgumentException($"grouped GEMM takes A [R, K], B [G, …, …], C [R, N]; got A {a.Shape}, B {b.Shape}, C {c.Shape}");
-        int groups = b.Shape[0], k = a.Shape[1], n = transposeB ? b.Shape[1] : b.Shape[2];
-        if ((transposeB ? b.Shape[2] : b.Shape[1]) != k || c.Shape[1] != n || c.Shape[0] != a.Shape[0])
-            throw new ArgumentException($"grouped GEMM shapes do not agree: A {a.Shape}, B {b.Shape}{(transposeB ? "ᵀ" : "")}, C {c.Shape}");
-        OpChecks.RowOffsets(rowOffsets, groups, a.Shape[0]);
+        var (groups, n, k) = OpChecks.GroupedGemm(this, a, b, transposeB, c, rowOffsets);
         var (left, right, output) = (Words(a), Words(b), Words(c));
         for (int group = 0; group < groups; group++)
         {
@@ -116,13 +89,7 @@ public sealed partial class IlgpuDevice
     /// <inheritdoc/>
     public void GroupedGemmWeightGradient(Tensor a, Tensor b, float alpha, float beta, Tensor c, ReadOnlySpan<int> rowOffsets)
     {
-        OpChecks.On(this, a, nameof(a));
-        OpChecks.On(this, b, nameof(b));
-        OpChecks.On(this, c, nameof(c));
-        if (a.Shape.Rank != 2 || b.Shape.Rank != 2 || c.Shape.Rank != 3 || a.Shape[0] != b.Shape[0] || c.Shape[1] != a.Shape[1] || c.Shape[2] != b.Shape[1])
-            throw new ArgumentException($"grouped weight-gradient GEMM takes A [R, M], B [R, N], C [G, M, N]; got A {a.Shape}, B {b.Shape}, C {c.Shape}");
-        OpChecks.RowOffsets(rowOffsets, c.Shape[0], a.Shape[0]);
-        int m = a.Shape[1], n = b.Shape[1];
+        var (m, n) = OpChecks.GroupedGemmWeightGradient(this, a, b, c, rowOffsets);
         var (left, right, output) = (Words(a), Words(b), Words(c));
         for (int group = 0; group < c.Shape[0]; group++)
         {

@@ -1,5 +1,6 @@
 // Shape and dtype validation shared by every device, so that a bad call fails with the same
 // clear message on all of them, before any kernel runs.
+using SwitchNative.Devices.Routing;
 using SwitchNative.Tensors;
 
 namespace SwitchNative.Devices;
@@ -107,5 +108,89 @@ public static class OpChecks
             throw new ArgumentException($"row offsets must have G + 1 = {groups + 1} entries from 0 to R = {rows}; got [{string.Join(", ", rowOffsets.ToArray())}]");
         for (int g = 0; g < groups; g++)
             if (rowOffsets[g + 1] < rowOffsets[g]) throw new ArgumentException($"row offsets must not decrease (group {g})");
+    }
+
+    /// <summary>Validates a grouped GEMM (A [R, K], B [G, N, K] or [G, K, N], C [R, N]) and returns (G, N, K).</summary>
+    public static (int Groups, int N, int K) GroupedGemm(IDevice device, Tensor a, Tensor b, bool transposeB, Tensor c, ReadOnlySpan<int> rowOffsets)
+    {
+        On(device, a, nameof(a));
+        On(device, b, nameof(b));
+        On(device, c, nameof(c));
+        if (a.Shape.Rank != 2 || b.Shape.Rank != 3 || c.Shape.Rank != 2)
+            throw new ArgumentException($"grouped GEMM takes A [R, K], B [G, …, …], C [R, N]; got A {a.Shape}, B {b.Shape}, C {c.Shape}");
+        int groups = b.Shape[0], k = a.Shape[1], n = transposeB ? b.Shape[1] : b.Shape[2];
+        if ((transposeB ? b.Shape[2] : b.Shape[1]) != k || c.Shape[1] != n || c.Shape[0] != a.Shape[0])
+            throw new ArgumentException($"grouped GEMM shapes do not agree: A {a.Shape}, B {b.Shape}{(transposeB ? "ᵀ" : "")}, C {c.Shape}");
+        RowOffsets(rowOffsets, groups, a.Shape[0]);
+        return (groups, n, k);
+    }
+
+    /// <summary>Validates a grouped weight-gradient GEMM (A [R, M], B [R, N], C [G, M, N]) and returns (M, N).</summary>
+    public static (int M, int N) GroupedGemmWeightGradient(IDevice device, Tensor a, Tensor b, Tensor c, ReadOnlySpan<int> rowOffsets)
+    {
+        On(device, a, nameof(a));
+        On(device, b, nameof(b));
+        On(device, c, nameof(c));
+        if (a.Shape.Rank != 2 || b.Shape.Rank != 2 || c.Shape.Rank != 3 || a.Shape[0] != b.Shape[0] || c.Shape[1] != a.Shape[1] || c.Shape[2] != b.Shape[1])
+            throw new ArgumentException($"grouped weight-gradient GEMM takes A [R, M], B [R, N], C [G, M, N]; got A {a.Shape}, B {b.Shape}, C {c.Shape}");
+        RowOffsets(rowOffsets, c.Shape[0], a.Shape[0]);
+        return (a.Shape[1], b.Shape[1]);
+    }
+
+    /// <summary>Validates a routing call and returns (T, E, assignments per token).</summary>
+    public static (int Tokens, int Experts, int Width) Route(Tensor logits, RoutingRequest request, RoutingTensors outputs)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(outputs);
+        HasShape(logits, nameof(logits), -1, -1);
+        int tokens = logits.Shape[0], experts = logits.Shape[1];
+        request.Validate(experts);
+        int width = request.AssignmentWidth(experts);
+        RoutingShapes(outputs, tokens, experts, width);
+        return (tokens, experts, width);
+    }
+
+    /// <summary>Validates a router backward call and returns (T, E).</summary>
+    public static (int Tokens, int Experts) RouterBackward(RoutingTensors routing, Tensor dGates, RoutingRequest request, ReadOnlySpan<float> balanceGradient, Tensor dLogits)
+    {
+        ArgumentNullException.ThrowIfNull(routing);
+        ArgumentNullException.ThrowIfNull(request);
+        int tokens = routing.Probabilities.Shape[0], experts = routing.Probabilities.Shape[1];
+        int width = request.AssignmentWidth(experts);
+        RoutingShapes(routing, tokens, experts, width);
+        HasShape(dGates, nameof(dGates), tokens, width);
+        HasShape(dLogits, nameof(dLogits), tokens, experts);
+        int groupSize = request.GroupSize == 0 ? Math.Max(tokens, 1) : request.GroupSize;
+        int expected = (tokens + groupSize - 1) / groupSize * experts;
+        if (balanceGradient.Length != 0 && balanceGradient.Length != expected)
+            throw new ArgumentException($"the balance gradient must hold groups·E = {expected} values, got {balanceGradient.Length}");
+        return (tokens, experts);
+    }
+
+    /// <summary>Checks the shapes of routing outputs for T tokens, E experts and A assignments per token.</summary>
+    public static void RoutingShapes(RoutingTensors outputs, int tokens, int experts, int width)
+    {
+        HasShape(outputs.Probabilities, nameof(outputs.Probabilities), tokens, experts);
+        HasCount(outputs.LogSumExp, nameof(outputs.LogSumExp), tokens);
+        foreach (var (tensor, name) in new[] { (outputs.ExpertIndex, "ExpertIndex"), (outputs.Gates, "Gates"), (outputs.Kept, "Kept"), (outputs.Slot, "Slot"), (outputs.AssignmentRow, "AssignmentRow") })
+            HasShape(tensor, name, tokens, width);
+        HasCount(outputs.RowToken, nameof(outputs.RowToken), (long)tokens * width);
+        HasCount(outputs.RowGate, nameof(outputs.RowGate), (long)tokens * width);
+    }
+
+    /// <summary>Validates combine shapes (expertOutput [R, d], assignmentRow [T, A], tokens [T, d]) and returns (R, d).</summary>
+    public static (int Rows, int Width) Combine(Tensor expertOutput, Tensor assignmentRow, Tensor tokens, string tokensName)
+    {
+        HasShape(expertOutput, nameof(expertOutput), -1, -1);
+        HasShape(assignmentRow, nameof(assignmentRow), -1, -1);
+        HasShape(tokens, tokensName, assignmentRow.Shape[0], expertOutput.Shape[1]);
+        return (expertOutput.Shape[0], expertOutput.Shape[1]);
+    }
+
+    /// <summary>Throws unless every assignment row is −1 (dropped) or in [0, rows).</summary>
+    public static void AssignmentRows(ReadOnlySpan<int> values, int rows)
+    {
+        foreach (var row in values)
+            if (row < -1 || row >= rows) throw new ArgumentOutOfRangeException("assignmentRow", $"assignment row {row} is outside [−1, {rows})");
     }
 }

@@ -28,7 +28,7 @@ public abstract partial class HostDevice
     /// <inheritdoc/>
     public void Combine(Tensor expertOutput, Tensor assignmentRow, Tensor? weights, Tensor y)
     {
-        var (rows, width) = CheckCombine(expertOutput, assignmentRow, y, nameof(y));
+        var (rows, width) = OpChecks.Combine(expertOutput, assignmentRow, y, nameof(y));
         if (weights is not null) OpChecks.SameShape(assignmentRow, nameof(assignmentRow), weights, nameof(weights));
         CombineKernel(F32(expertOutput, nameof(expertOutput)), AssignmentRows(assignmentRow, rows), weights is null ? default : F32(weights, nameof(weights)), F32(y, nameof(y)), assignmentRow.Shape[1], width);
     }
@@ -39,7 +39,7 @@ public abstract partial class HostDevice
     /// <inheritdoc/>
     public void CombineGateGradient(Tensor expertOutput, Tensor assignmentRow, Tensor dy, Tensor dGates)
     {
-        var (rows, width) = CheckCombine(expertOutput, assignmentRow, dy, nameof(dy));
+        var (rows, width) = OpChecks.Combine(expertOutput, assignmentRow, dy, nameof(dy));
         OpChecks.SameShape(assignmentRow, nameof(assignmentRow), dGates, nameof(dGates));
         CombineGateGradientKernel(F32(expertOutput, nameof(expertOutput)), AssignmentRows(assignmentRow, rows), F32(dy, nameof(dy)), F32(dGates, nameof(dGates)), assignmentRow.Shape[1], width);
     }
@@ -47,34 +47,17 @@ public abstract partial class HostDevice
     /// <summary>dGates[t, j] = ⟨expertOutput[row_tj], dy[t]⟩, 0 where row_tj = −1.</summary>
     protected abstract void CombineGateGradientKernel(ReadOnlySpan<float> expertOutput, ReadOnlySpan<int> assignmentRow, ReadOnlySpan<float> dy, Span<float> dGates, int assignmentWidth, int width);
 
-    private (int Rows, int Width) CheckCombine(Tensor expertOutput, Tensor assignmentRow, Tensor tokens, string tokensName)
-    {
-        OpChecks.HasShape(expertOutput, nameof(expertOutput), -1, -1);
-        OpChecks.HasShape(assignmentRow, nameof(assignmentRow), -1, -1);
-        OpChecks.HasShape(tokens, tokensName, assignmentRow.Shape[0], expertOutput.Shape[1]);
-        return (expertOutput.Shape[0], expertOutput.Shape[1]);
-    }
-
     private ReadOnlySpan<int> AssignmentRows(Tensor assignmentRow, int rows)
     {
         var values = I32(assignmentRow, nameof(assignmentRow));
-        foreach (var row in values)
-            if (row < -1 || row >= rows) throw new ArgumentOutOfRangeException(nameof(assignmentRow), $"assignment row {row} is outside [−1, {rows})");
+        OpChecks.AssignmentRows(values, rows);
         return values;
     }
 
     /// <inheritdoc/>
     public void GroupedGemm(Tensor a, Tensor b, bool transposeB, float alpha, float beta, Tensor c, ReadOnlySpan<int> rowOffsets)
     {
-        OpChecks.On(this, a, nameof(a));
-        OpChecks.On(this, b, nameof(b));
-        OpChecks.On(this, c, nameof(c));
-        if (a.Shape.Rank != 2 || b.Shape.Rank != 3 || c.Shape.Rank != 2)
-            throw new ArgumentException($"grouped GEMM takes A [R, K], B [G, …, …], C [R, N]; got A {a.Shape}, B {b.Shape}, C {c.Shape}");
-        int groups = b.Shape[0], k = a.Shape[1], n = transposeB ? b.Shape[1] : b.Shape[2];
-        if ((transposeB ? b.Shape[2] : b.Shape[1]) != k || c.Shape[1] != n || c.Shape[0] != a.Shape[0])
-            throw new ArgumentException($"grouped GEMM shapes do not agree: A {a.Shape}, B {b.Shape}{(transposeB ? "ᵀ" : "")}, C {c.Shape}");
-        OpChecks.RowOffsets(rowOffsets, groups, a.Shape[0]);
+        var (_, n, k) = OpChecks.GroupedGemm(this, a, b, transposeB, c, rowOffsets);
         GroupedGemmKernel(View<float>(a), View<float>(b), transposeB, alpha, beta, View<float>(c), rowOffsets, n, k);
     }
 
@@ -92,13 +75,8 @@ public abstract partial class HostDevice
     /// <inheritdoc/>
     public void GroupedGemmWeightGradient(Tensor a, Tensor b, float alpha, float beta, Tensor c, ReadOnlySpan<int> rowOffsets)
     {
-        OpChecks.On(this, a, nameof(a));
-        OpChecks.On(this, b, nameof(b));
-        OpChecks.On(this, c, nameof(c));
-        if (a.Shape.Rank != 2 || b.Shape.Rank != 2 || c.Shape.Rank != 3 || a.Shape[0] != b.Shape[0] || c.Shape[1] != a.Shape[1] || c.Shape[2] != b.Shape[1])
-            throw new ArgumentException($"grouped weight-gradient GEMM takes A [R, M], B [R, N], C [G, M, N]; got A {a.Shape}, B {b.Shape}, C {c.Shape}");
-        OpChecks.RowOffsets(rowOffsets, c.Shape[0], a.Shape[0]);
-        GroupedGemmWeightGradientKernel(View<float>(a), View<float>(b), alpha, beta, View<float>(c), rowOffsets, a.Shape[1], b.Shape[1]);
+        var (m, n) = OpChecks.GroupedGemmWeightGradient(this, a, b, c, rowOffsets);
+        GroupedGemmWeightGradientKernel(View<float>(a), View<float>(b), alpha, beta, View<float>(c), rowOffsets, m, n);
     }
 
     /// <summary>C[g] = α·A_gᵀ·B_g + β·C[g]; by default one GEMM per group.</summary>

@@ -14,13 +14,7 @@ public abstract partial class HostDevice
     /// <inheritdoc/>
     public RoutingStatistics Route(Tensor logits, RoutingRequest request, RoutingTensors outputs)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(outputs);
-        OpChecks.HasShape(logits, nameof(logits), -1, -1);
-        int tokens = logits.Shape[0], experts = logits.Shape[1];
-        request.Validate(experts);
-        int width = request.AssignmentWidth(experts);
-        CheckRoutingShapes(outputs, tokens, experts, width);
+        var (tokens, experts, _) = OpChecks.Route(logits, request, outputs);
 
         var spans = new RoutingSpans(F32(outputs.Probabilities, "probabilities"), F32(outputs.LogSumExp, "logSumExp"), I32(outputs.ExpertIndex, "expertIndex"),
             F32(outputs.Gates, "gates"), I32(outputs.Kept, "kept"), I32(outputs.Slot, "slot"), I32(outputs.AssignmentRow, "assignmentRow"),
@@ -241,30 +235,11 @@ public abstract partial class HostDevice
         return capacity;
     }
 
-    /// <summary>Checks the shapes of routing outputs for T tokens, E experts and A assignments per token.</summary>
-    public static void CheckRoutingShapes(RoutingTensors outputs, int tokens, int experts, int width)
-    {
-        OpChecks.HasShape(outputs.Probabilities, nameof(outputs.Probabilities), tokens, experts);
-        OpChecks.HasCount(outputs.LogSumExp, nameof(outputs.LogSumExp), tokens);
-        foreach (var (tensor, name) in new[] { (outputs.ExpertIndex, "ExpertIndex"), (outputs.Gates, "Gates"), (outputs.Kept, "Kept"), (outputs.Slot, "Slot"), (outputs.AssignmentRow, "AssignmentRow") })
-            OpChecks.HasShape(tensor, name, tokens, width);
-        OpChecks.HasCount(outputs.RowToken, nameof(outputs.RowToken), (long)tokens * width);
-        OpChecks.HasCount(outputs.RowGate, nameof(outputs.RowGate), (long)tokens * width);
-    }
 
     /// <inheritdoc/>
     public void RouterBackward(RoutingTensors routing, Tensor dGates, RoutingRequest request, ReadOnlySpan<float> balanceGradient, float balanceScale, float zScale, Tensor dLogits)
     {
-        ArgumentNullException.ThrowIfNull(routing);
-        ArgumentNullException.ThrowIfNull(request);
-        int tokens = routing.Probabilities.Shape[0], experts = routing.Probabilities.Shape[1];
-        int width = request.AssignmentWidth(experts);
-        CheckRoutingShapes(routing, tokens, experts, width);
-        OpChecks.HasShape(dGates, nameof(dGates), tokens, width);
-        OpChecks.HasShape(dLogits, nameof(dLogits), tokens, experts);
-        int groupSize = request.GroupSize == 0 ? Math.Max(tokens, 1) : request.GroupSize;
-        if (balanceGradient.Length != 0 && balanceGradient.Length != (tokens + groupSize - 1) / groupSize * experts)
-            throw new ArgumentException($"the balance gradient must hold groups·E = {(tokens + groupSize - 1) / groupSize * experts} values, got {balanceGradient.Length}");
+        var (tokens, experts) = OpChecks.RouterBackward(routing, dGates, request, balanceGradient, dLogits);
 
         RouterBackwardOnHost(F32(routing.Probabilities, "probabilities"), F32(routing.LogSumExp, "logSumExp"), I32(routing.ExpertIndex, "expertIndex"),
             F32(routing.Gates, "gates"), I32(routing.Kept, "kept"), F32(dGates, nameof(dGates)), request, balanceGradient, balanceScale, zScale, F32(dLogits, nameof(dLogits)), tokens, experts);
