@@ -1,10 +1,11 @@
-// Mixture-of-experts ops on the ILGPU device: dispatch, combine and the grouped GEMMs as
-// kernels; routing and the router backward on host copies through the shared host code.
+// Mixture-of-experts ops on the ILGPU device: routing (Kernels/RoutingKernels.cs), the router
+// backward, dispatch, combine and the grouped GEMMs as kernels. Only the per-group row counts
+// and statistics come back to the host (the expert GEMMs are scheduled from them).
 using ILGPU;
 using ILGPU.Runtime;
 using SwitchNative.Devices;
-using SwitchNative.Devices.Host;
 using SwitchNative.Devices.Routing;
+using SwitchNative.Ilgpu.Kernels;
 using SwitchNative.Tensors;
 
 namespace SwitchNative.Ilgpu;
@@ -15,20 +16,98 @@ public sealed partial class IlgpuDevice
     public RoutingStatistics Route(Tensor logits, RoutingRequest request, RoutingTensors outputs)
     {
         var (tokens, experts, width) = OpChecks.Route(logits, request, outputs);
-        var host = new HostRouting(tokens, experts, width);
-        var statistics = HostDevice.RouteOnHost(this.ToArray(logits), tokens, experts, request, host.Spans);
-        host.CopyTo(this, outputs);
-        return statistics;
+        int groupSize = request.GroupSize == 0 ? Math.Max(tokens, 1) : request.GroupSize;
+        int groups = (tokens + groupSize - 1) / groupSize;
+        bool expertChoice = request.Mode == RoutingMode.ExpertChoice;
+        var arguments = new RoutingArguments(tokens, experts, width, request.TopK, request.Renormalize ? 1 : 0, expertChoice ? 1 : 0, request.CapacityFactor, request.MinCapacity, groupSize);
+        using var tokenStatistics = _accelerator.Allocate1D<double>(Math.Max(3L * tokens, 1));
+        using var counts = _accelerator.Allocate1D<int>(Math.Max((long)groups * experts, 1));
+        using var firstChoices = _accelerator.Allocate1D<int>(Math.Max((long)groups * experts, 1));
+        using var probabilitySums = _accelerator.Allocate1D<double>(Math.Max((long)groups * experts, 1));
+        using var capacities = _accelerator.Allocate1D<int>(Math.Max(groups, 1));
+        var (probabilities, expertIndex, gates, kept, slot) = (Words(outputs.Probabilities), I32(outputs.ExpertIndex, "expertIndex"), Words(outputs.Gates), I32(outputs.Kept, "kept"), I32(outputs.Slot, "slot"));
+        if (tokens > 0)
+        {
+            Kernels.RouteTokens.Value(Count(tokens), F32(logits, nameof(logits)), probabilities, Words(outputs.LogSumExp), expertIndex, gates, tokenStatistics.View.AsContiguous(), arguments);
+            Kernels.RouteGroups.Value(Count(groups), probabilities, expertIndex, kept, slot, counts.View.AsContiguous(), firstChoices.View.AsContiguous(), probabilitySums.View.AsContiguous(), capacities.View.AsContiguous(), arguments);
+        }
+        _accelerator.Synchronize();
+        // The small per-group tables come back: the host needs the row counts to schedule the expert GEMMs.
+        var groupCounts = counts.GetAsArray1D();
+        var groupFirstChoices = firstChoices.GetAsArray1D();
+        var sums = probabilitySums.GetAsArray1D();
+        var groupCapacities = tokens == 0 ? [] : capacities.GetAsArray1D();
+        var perToken = tokenStatistics.GetAsArray1D();
+
+        var expertRowCounts = new int[experts];
+        var offsets = new int[experts + 1];
+        var rowStart = new int[Math.Max(groups * experts, 1)];
+        for (int e = 0; e < experts; e++)
+        {
+            int running = offsets[e];
+            for (int group = 0; group < groups; group++)
+            {
+                rowStart[group * experts + e] = running;
+                running += groupCounts[group * experts + e];
+            }
+            expertRowCounts[e] = running - offsets[e];
+            offsets[e + 1] = running;
+        }
+        using var rowStartOnDevice = _accelerator.Allocate1D(rowStart);
+        if (tokens > 0)
+            Kernels.RouteLayout.Value(Count((long)tokens * width), expertIndex, kept, slot, gates, rowStartOnDevice.View.AsContiguous(),
+                I32(outputs.AssignmentRow, "assignmentRow"), I32(outputs.RowToken, "rowToken"), Words(outputs.RowGate), arguments);
+
+        // aux = α·E·Σ_i f_i·P_i per group (f = first-choice share before capacity), mean over groups.
+        var balanceGradient = new float[expertChoice ? 0 : groups * experts];
+        double balanceSum = 0;
+        var firstChoiceTotals = new int[experts];
+        for (int group = 0; group < groups && !expertChoice; group++)
+        {
+            int count = Math.Min(groupSize, tokens - group * groupSize);
+            double balance = 0;
+            for (int i = 0; i < experts; i++)
+            {
+                int index = group * experts + i;
+                firstChoiceTotals[i] += groupFirstChoices[index];
+                double fraction = (double)groupFirstChoices[index] / count;
+                balance += experts * fraction * (sums[index] / count);
+                balanceGradient[index] = (float)(experts * fraction / count / groups);
+            }
+            balanceSum += balance / groups;
+        }
+        int dropped = expertChoice
+            ? Enumerable.Range(0, tokens).Count(t => !this.ToArray<int>(outputs.Kept).AsSpan(t * width, width).Contains(1))
+            : tokens * width - offsets[experts];
+        double Mean(int column) => tokens == 0 ? 0 : Enumerable.Range(0, tokens).Sum(t => perToken[t * 3 + column]) / tokens;
+        return new RoutingStatistics
+        {
+            ExpertRowCounts = expertRowCounts,
+            ExpertRowOffsets = offsets,
+            GroupCapacities = groupCapacities,
+            FirstChoiceCounts = firstChoiceTotals,
+            DroppedCount = dropped,
+            AssignmentCount = expertChoice ? tokens : tokens * width,
+            BalanceSum = balanceSum,
+            BalanceGradient = balanceGradient,
+            MeanSquaredLogSumExp = Mean(0),
+            MeanTopProbability = Mean(1),
+            MeanEntropy = Mean(2),
+        };
     }
 
     /// <inheritdoc/>
     public void RouterBackward(RoutingTensors routing, Tensor dGates, RoutingRequest request, ReadOnlySpan<float> balanceGradient, float balanceScale, float zScale, Tensor dLogits)
     {
         var (tokens, experts) = OpChecks.RouterBackward(routing, dGates, request, balanceGradient, dLogits);
-        var gradient = new float[tokens * experts];
-        HostDevice.RouterBackwardOnHost(this.ToArray(routing.Probabilities), this.ToArray(routing.LogSumExp), this.ToArray<int>(routing.ExpertIndex),
-            this.ToArray(routing.Gates), this.ToArray<int>(routing.Kept), this.ToArray(dGates), request, balanceGradient, balanceScale, zScale, gradient, tokens, experts);
-        CopyFromHost<float>(gradient, dLogits);
+        if (tokens == 0) return;
+        int groupSize = request.GroupSize == 0 ? Math.Max(tokens, 1) : request.GroupSize;
+        var arguments = new RoutingArguments(tokens, experts, request.AssignmentWidth(experts), request.TopK, request.Renormalize ? 1 : 0,
+            request.Mode == RoutingMode.ExpertChoice ? 1 : 0, request.CapacityFactor, request.MinCapacity, groupSize);
+        using var balance = _accelerator.Allocate1D(balanceGradient.Length == 0 ? new float[1] : balanceGradient.ToArray());
+        Kernels.RouterBackward.Value(Count(tokens), Words(routing.Probabilities), Words(routing.LogSumExp), I32(routing.ExpertIndex, "expertIndex"), Words(routing.Gates),
+            I32(routing.Kept, "kept"), F32(dGates, nameof(dGates)), balance.View.AsContiguous(), balanceGradient.Length == 0 ? 0 : 1, balanceScale, zScale, F32(dLogits, nameof(dLogits)), arguments);
+        _accelerator.Synchronize();
     }
 
     /// <inheritdoc/>
@@ -102,28 +181,6 @@ public sealed partial class IlgpuDevice
                 continue;
             }
             GemmViews(left.SubView((long)first * m, (long)rows * m), true, right.SubView((long)first * n, (long)rows * n), false, alpha, beta, block, m, n, rows);
-        }
-    }
-
-    // Host arrays for one routing call and their copy to the device tensors.
-    private sealed class HostRouting(int tokens, int experts, int width)
-    {
-        private readonly float[] _probabilities = new float[tokens * experts], _logSumExp = new float[tokens], _gates = new float[tokens * width], _rowGate = new float[tokens * width];
-        private readonly int[] _expertIndex = new int[tokens * width], _kept = new int[tokens * width], _slot = new int[tokens * width], _assignmentRow = new int[tokens * width], _rowToken = new int[tokens * width];
-
-        public RoutingSpans Spans => new(_probabilities, _logSumExp, _expertIndex, _gates, _kept, _slot, _assignmentRow, _rowToken, _rowGate);
-
-        public void CopyTo(IlgpuDevice device, RoutingTensors outputs)
-        {
-            device.CopyFromHost<float>(_probabilities, outputs.Probabilities);
-            device.CopyFromHost<float>(_logSumExp, outputs.LogSumExp);
-            device.CopyFromHost<int>(_expertIndex, outputs.ExpertIndex);
-            device.CopyFromHost<float>(_gates, outputs.Gates);
-            device.CopyFromHost<int>(_kept, outputs.Kept);
-            device.CopyFromHost<int>(_slot, outputs.Slot);
-            device.CopyFromHost<int>(_assignmentRow, outputs.AssignmentRow);
-            device.CopyFromHost<int>(_rowToken, outputs.RowToken);
-            device.CopyFromHost<float>(_rowGate, outputs.RowGate);
         }
     }
 }

@@ -3,7 +3,6 @@
 using ILGPU;
 using ILGPU.Runtime;
 using SwitchNative.Devices;
-using SwitchNative.Devices.Host;
 using SwitchNative.Devices.Routing;
 using SwitchNative.Ilgpu.Kernels;
 using SwitchNative.Tensors;

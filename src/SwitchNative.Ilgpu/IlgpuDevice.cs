@@ -1,8 +1,7 @@
 // The ILGPU device: every op of IDevice as ILGPU kernels on one accelerator (CUDA, OpenCL, or
 // ILGPU's CPU accelerator, which runs the same kernels without a GPU). Tensors stay in
-// accelerator memory between ops; only what a caller asks for is copied back. Routing's
-// sequential slot scan and the router backward run on host copies through the same
-// RouteOnHost/RouterBackwardOnHost code as the host devices (O(T·E), small next to the GEMMs).
+// accelerator memory between ops; only what a caller asks for is copied back (plus token ids
+// and assignment rows, which are validated on the host before a kernel indexes with them).
 using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
