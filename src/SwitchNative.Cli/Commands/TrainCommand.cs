@@ -26,6 +26,9 @@ public static class TrainCommand
         var batchSize = new Option<int?>("--batch-size") { Description = "sequences per step" };
         var learningRate = new Option<double?>("--learning-rate") { Description = "peak learning rate" };
         var evalEvery = new Option<int?>("--eval-every") { Description = "steps between evaluations" };
+        var accumulation = new Option<int?>("--grad-accumulation") { Description = "micro-batches summed per optimizer step" };
+        var dropout = new Option<float?>("--dropout") { Description = "dropout on each residual branch" };
+        var expertDropout = new Option<float?>("--expert-dropout") { Description = "dropout on the experts' hidden activations" };
         var denseBaseline = new Option<bool>("--dense-baseline") { Description = "train the dense model with the same FLOPs per token instead" };
         var layers = new Option<int?>("--layers") { Description = "transformer blocks" };
         var modelDim = new Option<int?>("--d-model") { Description = "model width" };
@@ -36,7 +39,7 @@ public static class TrainCommand
         var command = new Command("train", "Train a Switch Transformer language model")
         {
             preset, text, dataDirectory, runDirectory, device, threads, maxSteps, timeBudget, resume, seed, batchSize, learningRate, evalEvery,
-            denseBaseline, layers, modelDim, experts, switchEvery, topK, context,
+            accumulation, dropout, expertDropout, denseBaseline, layers, modelDim, experts, switchEvery, topK, context,
         };
         command.SetAction((result, cancellation) => Task.FromResult(CommandErrors.Run(error, () =>
         {
@@ -49,6 +52,7 @@ public static class TrainCommand
                 BatchSize = result.GetValue(batchSize) ?? chosen.Training.BatchSize,
                 LearningRate = result.GetValue(learningRate) ?? chosen.Training.LearningRate,
                 EvalEvery = result.GetValue(evalEvery) ?? chosen.Training.EvalEvery,
+                GradientAccumulation = result.GetValue(accumulation) ?? chosen.Training.GradientAccumulation,
             };
             training.Validate();
             SwitchLmConfig Model(int vocabulary)
@@ -62,6 +66,8 @@ public static class TrainCommand
                     SwitchEvery = result.GetValue(switchEvery) ?? config.SwitchEvery,
                     TopK = result.GetValue(topK) ?? config.TopK,
                     ContextLength = result.GetValue(context) ?? config.ContextLength,
+                    Dropout = result.GetValue(dropout) ?? config.Dropout,
+                    ExpertDropout = result.GetValue(expertDropout) ?? config.ExpertDropout,
                 };
                 return result.GetValue(denseBaseline) ? config.DenseBaseline() : config;
             }
