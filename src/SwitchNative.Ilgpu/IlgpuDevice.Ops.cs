@@ -121,10 +121,7 @@ public sealed partial class IlgpuDevice
     /// <inheritdoc/>
     public void RmsNorm(Tensor x, Tensor weight, float epsilon, Tensor y, Tensor reciprocalRms)
     {
-        int columns = x.Shape.LastDimension;
-        OpChecks.SameShape(x, nameof(x), y, nameof(y));
-        OpChecks.HasCount(weight, nameof(weight), columns);
-        OpChecks.HasCount(reciprocalRms, nameof(reciprocalRms), x.Shape.RowCount);
+        int columns = OpChecks.RmsNorm(x, weight, y, reciprocalRms);
         var (input, scale, output, rho) = (F32(x, nameof(x)), F32(weight, nameof(weight)), F32(y, nameof(y)), F32(reciprocalRms, nameof(reciprocalRms)));
         if (x.Shape.RowCount > 0) Kernels.RmsNorm.Value(Count(x.Shape.RowCount), input, scale, epsilon, output, rho, columns);
     }
@@ -132,12 +129,7 @@ public sealed partial class IlgpuDevice
     /// <inheritdoc/>
     public void RmsNormBackward(Tensor x, Tensor weight, Tensor reciprocalRms, Tensor dy, Tensor dx, Tensor dWeight)
     {
-        int columns = x.Shape.LastDimension, rows = checked((int)x.Shape.RowCount);
-        OpChecks.SameShape(x, nameof(x), dy, nameof(dy));
-        OpChecks.SameShape(x, nameof(x), dx, nameof(dx));
-        OpChecks.HasCount(weight, nameof(weight), columns);
-        OpChecks.HasCount(dWeight, nameof(dWeight), columns);
-        OpChecks.HasCount(reciprocalRms, nameof(reciprocalRms), rows);
+        int columns = OpChecks.RmsNormBackward(x, weight, reciprocalRms, dy, dx, dWeight), rows = checked((int)x.Shape.RowCount);
         var (input, scale, rho, upstream, gradient, dScale) = (F32(x, nameof(x)), F32(weight, nameof(weight)), F32(reciprocalRms, nameof(reciprocalRms)), F32(dy, nameof(dy)), F32(dx, nameof(dx)), F32(dWeight, nameof(dWeight)));
         if (rows > 0) Kernels.RmsNormBackwardInput.Value(Count(rows), input, scale, rho, upstream, gradient, columns);
         if (columns > 0) Kernels.RmsNormBackwardWeight.Value(Count(columns), input, rho, upstream, dScale, columns, rows);
@@ -146,12 +138,7 @@ public sealed partial class IlgpuDevice
     /// <inheritdoc/>
     public void LayerNorm(Tensor x, Tensor weight, Tensor bias, float epsilon, Tensor y, Tensor mean, Tensor reciprocalStd)
     {
-        int columns = x.Shape.LastDimension;
-        OpChecks.SameShape(x, nameof(x), y, nameof(y));
-        OpChecks.HasCount(weight, nameof(weight), columns);
-        OpChecks.HasCount(bias, nameof(bias), columns);
-        OpChecks.HasCount(mean, nameof(mean), x.Shape.RowCount);
-        OpChecks.HasCount(reciprocalStd, nameof(reciprocalStd), x.Shape.RowCount);
+        int columns = OpChecks.LayerNorm(x, weight, bias, y, mean, reciprocalStd);
         var views = (F32(x, nameof(x)), F32(weight, nameof(weight)), F32(bias, nameof(bias)), F32(y, nameof(y)), F32(mean, nameof(mean)), F32(reciprocalStd, nameof(reciprocalStd)));
         if (x.Shape.RowCount > 0) Kernels.LayerNorm.Value(Count(x.Shape.RowCount), views.Item1, views.Item2, views.Item3, epsilon, views.Item4, views.Item5, views.Item6, columns);
     }
@@ -159,14 +146,7 @@ public sealed partial class IlgpuDevice
     /// <inheritdoc/>
     public void LayerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor reciprocalStd, Tensor dy, Tensor dx, Tensor dWeight, Tensor dBias)
     {
-        int columns = x.Shape.LastDimension, rows = checked((int)x.Shape.RowCount);
-        OpChecks.SameShape(x, nameof(x), dy, nameof(dy));
-        OpChecks.SameShape(x, nameof(x), dx, nameof(dx));
-        OpChecks.HasCount(weight, nameof(weight), columns);
-        OpChecks.HasCount(dWeight, nameof(dWeight), columns);
-        OpChecks.HasCount(dBias, nameof(dBias), columns);
-        OpChecks.HasCount(mean, nameof(mean), rows);
-        OpChecks.HasCount(reciprocalStd, nameof(reciprocalStd), rows);
+        int columns = OpChecks.LayerNormBackward(x, weight, mean, reciprocalStd, dy, dx, dWeight, dBias), rows = checked((int)x.Shape.RowCount);
         var (input, scale, mu, inverse, upstream) = (F32(x, nameof(x)), F32(weight, nameof(weight)), F32(mean, nameof(mean)), F32(reciprocalStd, nameof(reciprocalStd)), F32(dy, nameof(dy)));
         var (gradient, dScale, dShift) = (F32(dx, nameof(dx)), F32(dWeight, nameof(dWeight)), F32(dBias, nameof(dBias)));
         if (rows > 0) Kernels.LayerNormBackwardInput.Value(Count(rows), input, scale, mu, inverse, upstream, gradient, columns);

@@ -193,4 +193,52 @@ public static class OpChecks
         foreach (var row in values)
             if (row < -1 || row >= rows) throw new ArgumentOutOfRangeException("assignmentRow", $"assignment row {row} is outside [−1, {rows})");
     }
+
+    /// <summary>Validates RMSNorm (x, y [R, C], weight [C], reciprocalRms [R]) and returns C.</summary>
+    public static int RmsNorm(Tensor x, Tensor weight, Tensor y, Tensor reciprocalRms)
+    {
+        int columns = x.Shape.LastDimension;
+        SameShape(x, nameof(x), y, nameof(y));
+        HasCount(weight, nameof(weight), columns);
+        HasCount(reciprocalRms, nameof(reciprocalRms), x.Shape.RowCount);
+        return columns;
+    }
+
+    /// <summary>Validates RMSNorm backward and returns C.</summary>
+    public static int RmsNormBackward(Tensor x, Tensor weight, Tensor reciprocalRms, Tensor dy, Tensor dx, Tensor dWeight)
+    {
+        int columns = x.Shape.LastDimension;
+        SameShape(x, nameof(x), dy, nameof(dy));
+        SameShape(x, nameof(x), dx, nameof(dx));
+        HasCount(weight, nameof(weight), columns);
+        HasCount(dWeight, nameof(dWeight), columns);
+        HasCount(reciprocalRms, nameof(reciprocalRms), x.Shape.RowCount);
+        return columns;
+    }
+
+    /// <summary>Validates LayerNorm (x, y [R, C], weight, bias [C], mean, reciprocalStd [R]) and returns C.</summary>
+    public static int LayerNorm(Tensor x, Tensor weight, Tensor bias, Tensor y, Tensor mean, Tensor reciprocalStd)
+    {
+        int columns = x.Shape.LastDimension;
+        SameShape(x, nameof(x), y, nameof(y));
+        HasCount(weight, nameof(weight), columns);
+        HasCount(bias, nameof(bias), columns);
+        HasCount(mean, nameof(mean), x.Shape.RowCount);
+        HasCount(reciprocalStd, nameof(reciprocalStd), x.Shape.RowCount);
+        return columns;
+    }
+
+    /// <summary>Validates LayerNorm backward and returns C.</summary>
+    public static int LayerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor reciprocalStd, Tensor dy, Tensor dx, Tensor dWeight, Tensor dBias)
+    {
+        int columns = x.Shape.LastDimension;
+        SameShape(x, nameof(x), dy, nameof(dy));
+        SameShape(x, nameof(x), dx, nameof(dx));
+        HasCount(weight, nameof(weight), columns);
+        HasCount(dWeight, nameof(dWeight), columns);
+        HasCount(dBias, nameof(dBias), columns);
+        HasCount(mean, nameof(mean), x.Shape.RowCount);
+        HasCount(reciprocalStd, nameof(reciprocalStd), x.Shape.RowCount);
+        return columns;
+    }
 }

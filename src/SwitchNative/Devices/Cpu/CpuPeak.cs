@@ -21,8 +21,11 @@ public static class CpuPeak
         var samples = new List<double>();
         for (int run = 0; run < runs; run++)
         {
+            // Dedicated threads: a thread pool may run short work items one after another on one thread.
+            var workers = Enumerable.Range(0, threads).Select(_ => new Thread(() => Chains(iterations))).ToList();
             var stopwatch = Stopwatch.StartNew();
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ => Chains(iterations));
+            workers.ForEach(worker => worker.Start());
+            workers.ForEach(worker => worker.Join());
             double seconds = stopwatch.Elapsed.TotalSeconds;
             samples.Add(threads * iterations * 12.0 * Lanes * 2 / seconds / 1e9);
         }

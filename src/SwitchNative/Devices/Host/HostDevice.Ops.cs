@@ -125,10 +125,7 @@ public abstract partial class HostDevice
     /// <inheritdoc/>
     public void RmsNorm(Tensor x, Tensor weight, float epsilon, Tensor y, Tensor reciprocalRms)
     {
-        int columns = x.Shape.LastDimension;
-        OpChecks.SameShape(x, nameof(x), y, nameof(y));
-        OpChecks.HasCount(weight, nameof(weight), columns);
-        OpChecks.HasCount(reciprocalRms, nameof(reciprocalRms), x.Shape.RowCount);
+        int columns = OpChecks.RmsNorm(x, weight, y, reciprocalRms);
         RmsNormKernel(F32(x, nameof(x)), F32(weight, nameof(weight)), epsilon, F32(y, nameof(y)), F32(reciprocalRms, nameof(reciprocalRms)), columns);
     }
 
@@ -138,12 +135,7 @@ public abstract partial class HostDevice
     /// <inheritdoc/>
     public void RmsNormBackward(Tensor x, Tensor weight, Tensor reciprocalRms, Tensor dy, Tensor dx, Tensor dWeight)
     {
-        int columns = x.Shape.LastDimension;
-        OpChecks.SameShape(x, nameof(x), dy, nameof(dy));
-        OpChecks.SameShape(x, nameof(x), dx, nameof(dx));
-        OpChecks.HasCount(weight, nameof(weight), columns);
-        OpChecks.HasCount(dWeight, nameof(dWeight), columns);
-        OpChecks.HasCount(reciprocalRms, nameof(reciprocalRms), x.Shape.RowCount);
+        int columns = OpChecks.RmsNormBackward(x, weight, reciprocalRms, dy, dx, dWeight);
         RmsNormBackwardKernel(F32(x, nameof(x)), F32(weight, nameof(weight)), F32(reciprocalRms, nameof(reciprocalRms)), F32(dy, nameof(dy)), F32(dx, nameof(dx)), F32(dWeight, nameof(dWeight)), columns);
     }
 
@@ -153,12 +145,7 @@ public abstract partial class HostDevice
     /// <inheritdoc/>
     public void LayerNorm(Tensor x, Tensor weight, Tensor bias, float epsilon, Tensor y, Tensor mean, Tensor reciprocalStd)
     {
-        int columns = x.Shape.LastDimension;
-        OpChecks.SameShape(x, nameof(x), y, nameof(y));
-        OpChecks.HasCount(weight, nameof(weight), columns);
-        OpChecks.HasCount(bias, nameof(bias), columns);
-        OpChecks.HasCount(mean, nameof(mean), x.Shape.RowCount);
-        OpChecks.HasCount(reciprocalStd, nameof(reciprocalStd), x.Shape.RowCount);
+        int columns = OpChecks.LayerNorm(x, weight, bias, y, mean, reciprocalStd);
         LayerNormKernel(F32(x, nameof(x)), F32(weight, nameof(weight)), F32(bias, nameof(bias)), epsilon, F32(y, nameof(y)), F32(mean, nameof(mean)), F32(reciprocalStd, nameof(reciprocalStd)), columns);
     }
 
@@ -168,14 +155,7 @@ public abstract partial class HostDevice
     /// <inheritdoc/>
     public void LayerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor reciprocalStd, Tensor dy, Tensor dx, Tensor dWeight, Tensor dBias)
     {
-        int columns = x.Shape.LastDimension;
-        OpChecks.SameShape(x, nameof(x), dy, nameof(dy));
-        OpChecks.SameShape(x, nameof(x), dx, nameof(dx));
-        OpChecks.HasCount(weight, nameof(weight), columns);
-        OpChecks.HasCount(dWeight, nameof(dWeight), columns);
-        OpChecks.HasCount(dBias, nameof(dBias), columns);
-        OpChecks.HasCount(mean, nameof(mean), x.Shape.RowCount);
-        OpChecks.HasCount(reciprocalStd, nameof(reciprocalStd), x.Shape.RowCount);
+        int columns = OpChecks.LayerNormBackward(x, weight, mean, reciprocalStd, dy, dx, dWeight, dBias);
         LayerNormBackwardKernel(F32(x, nameof(x)), F32(weight, nameof(weight)), F32(mean, nameof(mean)), F32(reciprocalStd, nameof(reciprocalStd)), F32(dy, nameof(dy)), F32(dx, nameof(dx)), F32(dWeight, nameof(dWeight)), F32(dBias, nameof(dBias)), columns);
     }
 
