@@ -241,4 +241,25 @@ public static class OpChecks
         HasCount(reciprocalStd, nameof(reciprocalStd), x.Shape.RowCount);
         return columns;
     }
+
+    /// <summary>Validates single-query attention (query, output [D], keys, values [L, D], L ≥ 1) and returns (L, D).</summary>
+    public static (int Length, int ModelDim) AttentionDecode(Tensor query, Tensor keys, Tensor values, int headCount, Tensor output)
+    {
+        int modelDim = checked((int)query.ElementCount);
+        if (headCount <= 0 || modelDim % headCount != 0) throw new ArgumentException($"model dim {modelDim} is not divisible by head count {headCount}", nameof(headCount));
+        HasShape(keys, nameof(keys), -1, modelDim);
+        SameShape(keys, nameof(keys), values, nameof(values));
+        HasCount(output, nameof(output), modelDim);
+        if (keys.Shape[0] == 0) throw new ArgumentException("the key/value cache is empty", nameof(keys));
+        return (keys.Shape[0], modelDim);
+    }
+
+    /// <summary>Validates an AdamW step: 1-based step, and gradients and moments the size of the parameters.</summary>
+    public static void AdamW(Tensor gradients, int step, Tensor parameters, Tensor firstMoment, Tensor secondMoment)
+    {
+        if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), $"AdamW steps count from 1, got {step}");
+        SameCount(parameters, nameof(parameters), gradients, nameof(gradients));
+        SameCount(parameters, nameof(parameters), firstMoment, nameof(firstMoment));
+        SameCount(parameters, nameof(parameters), secondMoment, nameof(secondMoment));
+    }
 }

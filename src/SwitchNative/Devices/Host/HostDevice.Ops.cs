@@ -245,13 +245,8 @@ public abstract partial class HostDevice
     /// <inheritdoc/>
     public void AttentionDecode(Tensor query, Tensor keys, Tensor values, int headCount, Tensor output)
     {
-        int modelDim = checked((int)query.ElementCount);
-        if (headCount <= 0 || modelDim % headCount != 0) throw new ArgumentException($"model dim {modelDim} is not divisible by head count {headCount}", nameof(headCount));
-        OpChecks.HasShape(keys, nameof(keys), -1, modelDim);
-        OpChecks.SameShape(keys, nameof(keys), values, nameof(values));
-        OpChecks.HasCount(output, nameof(output), modelDim);
-        if (keys.Shape[0] == 0) throw new ArgumentException("the key/value cache is empty", nameof(keys));
-        AttentionDecodeKernel(F32(query, nameof(query)), F32(keys, nameof(keys)), F32(values, nameof(values)), F32(output, nameof(output)), keys.Shape[0], modelDim, headCount);
+        var (length, modelDim) = OpChecks.AttentionDecode(query, keys, values, headCount, output);
+        AttentionDecodeKernel(F32(query, nameof(query)), F32(keys, nameof(keys)), F32(values, nameof(values)), F32(output, nameof(output)), length, modelDim, headCount);
     }
 
     /// <summary>Single-query attention over a cache of <paramref name="length"/> positions.</summary>
@@ -260,10 +255,7 @@ public abstract partial class HostDevice
     /// <inheritdoc/>
     public void AdamW(Tensor gradients, AdamWSettings settings, int step, Tensor parameters, Tensor firstMoment, Tensor secondMoment)
     {
-        if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), $"AdamW steps count from 1, got {step}");
-        OpChecks.SameCount(parameters, nameof(parameters), gradients, nameof(gradients));
-        OpChecks.SameCount(parameters, nameof(parameters), firstMoment, nameof(firstMoment));
-        OpChecks.SameCount(parameters, nameof(parameters), secondMoment, nameof(secondMoment));
+        OpChecks.AdamW(gradients, step, parameters, firstMoment, secondMoment);
         AdamWKernel(F32(gradients, nameof(gradients)), settings, step, F32(parameters, nameof(parameters)), F32(firstMoment, nameof(firstMoment)), F32(secondMoment, nameof(secondMoment)));
     }
 
