@@ -4,6 +4,7 @@
 // given the device's FP32 peak, the fraction of it.
 using System.Diagnostics;
 using SwitchNative.Devices;
+using SwitchNative.Devices.Profiling;
 using SwitchNative.Ilgpu;
 using SwitchNative.Nn;
 using SwitchNative.Tensors;
@@ -23,6 +24,7 @@ public static class DeviceBenchmark
             : new SwitchLayerSettings { ModelDim = 512, FfnDim = 2048, ExpertCount = 8 };
         int tokens = emulated ? 256 : 4096;
         Console.WriteLine($"device {device.Description}; Switch layer T {tokens}, d {settings.ModelDim}, f {settings.FfnDim}, E {settings.ExpertCount}");
+        TimeGemm(device, emulated ? 256 : 4096, peakGflops);
         using var weights = new TensorSet(device, SwitchLayerWeights.Layout(settings));
         using var gradients = weights.CreateLike(device);
         device.FillTruncatedNormal(1, 1, 0f, 0.05f, weights.Flat);
@@ -49,23 +51,81 @@ public static class DeviceBenchmark
             ? new SwitchLmConfig { VocabularySize = 256, ContextLength = 32, ModelDim = 64, LayerCount = 2, HeadCount = 2, FfnDim = 128, ExpertCount = 4 }
             : new SwitchLmConfig { VocabularySize = 16384, ContextLength = 128, ModelDim = 512, LayerCount = 6, HeadCount = 8, FfnDim = 2048, ExpertCount = 8 };
         int batch = emulated ? 4 : 16;
-        using var model = new SwitchLm(device, config);
-        model.Initialize(1);
-        using var optimizer = new AdamWOptimizer(device, model.Parameters, model.Gradients, SwitchLmParameters.DecayedElementCount(config));
+        using var models = new TrainingModels(device, config);
         var tokenIds = Enumerable.Range(0, batch * config.ContextLength).Select(i => i * 7919 % config.VocabularySize).ToArray();
         samples.Clear();
         for (int run = 0; run < 4; run++)
         {
+            double seconds = TimeTrainingStep(device, config, batch, tokenIds, run, models);
+            if (run > 0) samples.Add(seconds);
+        }
+        samples.Sort();
+        Report("training step", samples[samples.Count / 2], ModelFlops.PerTrainingToken(config) * batch * config.ContextLength, peakGflops);
+
+        // Where a step's time goes: the same step with every op timed (the profiler waits for
+        // each op to finish, so the sum exceeds the step above; the shares are what matter).
+        var profiler = new ProfilingDevice(device);
+        var profiledModels = new TrainingModels(profiler, config);
+        TimeTrainingStep(profiler, config, batch, tokenIds, 0, profiledModels);
+        profiler.Reset();
+        double total = TimeTrainingStep(profiler, config, batch, tokenIds, 1, profiledModels);
+        profiledModels.Dispose();
+        Console.WriteLine($"training step op by op ({total * 1000:F1} ms with a wait after each op):");
+        foreach (var timing in profiler.Timings.Take(14))
+            Console.WriteLine($"  {timing.Op,-30} {timing.Time.TotalMilliseconds,9:F2} ms {timing.Calls,6} calls {100 * timing.Time.TotalSeconds / total,6:F1}%");
+    }
+
+    // A model and its optimizer on one device.
+    private sealed class TrainingModels(IDevice device, SwitchLmConfig config) : IDisposable
+    {
+        public SwitchLm Model { get; } = CreateModel(device, config);
+        public AdamWOptimizer Optimizer => _optimizer ??= new AdamWOptimizer(device, Model.Parameters, Model.Gradients, SwitchLmParameters.DecayedElementCount(config));
+        private AdamWOptimizer? _optimizer;
+
+        private static SwitchLm CreateModel(IDevice device, SwitchLmConfig config)
+        {
+            var model = new SwitchLm(device, config);
+            model.Initialize(1);
+            return model;
+        }
+
+        public void Dispose()
+        {
+            _optimizer?.Dispose();
+            Model.Dispose();
+        }
+    }
+
+    // One optimizer step (forward, backward, AdamW) and its wall time in seconds.
+    private static double TimeTrainingStep(IDevice device, SwitchLmConfig config, int batch, int[] tokenIds, int step, TrainingModels models)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        models.Model.ZeroGradients();
+        var forward = models.Model.Forward(tokenIds, tokenIds, batch, config.ContextLength, new SwitchPass(Training: true, Step: step));
+        models.Model.Backward(1f / forward.TokenCount, 1f / config.SwitchLayerCount);
+        models.Optimizer.Step(1e-3f, 0.01f);
+        device.Synchronize();
+        return stopwatch.Elapsed.TotalSeconds;
+    }
+
+    // One square product C = A·B, the ceiling every model op is measured against.
+    private static void TimeGemm(IDevice device, int size, double? peakGflops)
+    {
+        using var a = device.Allocate([size, size]);
+        using var b = device.Allocate([size, size]);
+        using var c = device.Allocate([size, size]);
+        device.FillNormal(1, 3, 0f, 1f, a);
+        device.FillNormal(1, 4, 0f, 1f, b);
+        var samples = new List<double>();
+        for (int run = 0; run < 6; run++)
+        {
             var stopwatch = Stopwatch.StartNew();
-            model.ZeroGradients();
-            var forward = model.Forward(tokenIds, tokenIds, batch, config.ContextLength, new SwitchPass(Training: true, Step: run));
-            model.Backward(1f / forward.TokenCount, 1f / config.SwitchLayerCount);
-            optimizer.Step(1e-3f, 0.01f);
+            device.Gemm(a, false, b, false, 1f, 0f, c);
             device.Synchronize();
             if (run > 0) samples.Add(stopwatch.Elapsed.TotalSeconds);
         }
         samples.Sort();
-        Report("training step", samples[samples.Count / 2], ModelFlops.PerTrainingToken(config) * batch * config.ContextLength, peakGflops);
+        Report($"GEMM {size}³", samples[samples.Count / 2], 2.0 * size * size * size, peakGflops);
     }
 
     private static void Report(string what, double seconds, double flops, double? peakGflops)

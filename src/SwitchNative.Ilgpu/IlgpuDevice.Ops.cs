@@ -40,7 +40,7 @@ public sealed partial class IlgpuDevice
     {
         if (m == 0 || n == 0) return;
         var arguments = new GemmArguments(m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0, alpha, beta);
-        if (!TiledGemm)
+        if (!GroupKernels)
         {
             Kernels.GemmDirect.Value(Count((long)m * n), a, b, c, arguments);
             return;
@@ -187,7 +187,11 @@ public sealed partial class IlgpuDevice
         var labels = I32(targets, nameof(targets));
         OpChecks.Targets(HostInts(targets), ignoreIndex, logits.Shape[1]);
         var (input, p, loss) = (F32(logits, nameof(logits)), F32(probabilities, nameof(probabilities)), F32(losses, nameof(losses)));
-        if (logits.Shape[0] > 0 && logits.Shape[1] > 0) Kernels.SoftmaxCrossEntropy.Value(Count(logits.Shape[0]), input, labels, ignoreIndex, p, loss, logits.Shape[1]);
+        if (logits.Shape[0] == 0 || logits.Shape[1] == 0) return;
+        if (GroupKernels)
+            Kernels.SoftmaxCrossEntropyGroup.Value(new KernelConfig(logits.Shape[0], RowKernels.GroupSize), input, labels, ignoreIndex, p, loss, logits.Shape[1]);
+        else
+            Kernels.SoftmaxCrossEntropy.Value(Count(logits.Shape[0]), input, labels, ignoreIndex, p, loss, logits.Shape[1]);
     }
 
     /// <inheritdoc/>

@@ -33,16 +33,18 @@ public sealed partial class IlgpuDevice : IDevice
 
     /// <summary>
     /// Opens the first accelerator of <paramref name="kind"/>; throws with a clear message when there is none.
-    /// <paramref name="tiledGemm"/> chooses the shared-memory tiled GEMM (default on GPUs) or the
-    /// one-thread-per-element GEMM (default on ILGPU's CPU accelerator, where barriers are OS-thread syncs).
+    /// <paramref name="groupKernels"/> chooses the kernels in which a thread group cooperates
+    /// through shared memory and barriers — the tiled GEMM, the cross-entropy with one group per
+    /// row — (default on GPUs) or their one-thread-per-output forms (default on ILGPU's CPU
+    /// accelerator, where a group's threads are OS threads and each barrier is an OS-level sync).
     /// </summary>
-    public IlgpuDevice(IlgpuAcceleratorKind kind, bool? tiledGemm = null)
+    public IlgpuDevice(IlgpuAcceleratorKind kind, bool? groupKernels = null)
     {
         Kind = kind;
-        TiledGemm = tiledGemm ?? kind != IlgpuAcceleratorKind.Cpu;
+        GroupKernels = groupKernels ?? kind != IlgpuAcceleratorKind.Cpu;
         _context = Context.Create(builder =>
         {
-            builder.Math(MathMode.Default);
+            builder.ApplyKernelSettings();
             switch (kind)
             {
                 // 64 threads per group (4 per warp × 16 warps) for the 8×8 GEMM tiles.
@@ -73,8 +75,8 @@ public sealed partial class IlgpuDevice : IDevice
     /// <summary>The accelerator kind.</summary>
     public IlgpuAcceleratorKind Kind { get; }
 
-    /// <summary>True when GEMMs use the shared-memory tiled kernel.</summary>
-    public bool TiledGemm { get; }
+    /// <summary>True when GEMMs use the shared-memory tiled kernel and the cross-entropy one group per row.</summary>
+    public bool GroupKernels { get; }
 
     internal IlgpuKernelSet Kernels { get; }
 
@@ -83,7 +85,7 @@ public sealed partial class IlgpuDevice : IDevice
 
     /// <inheritdoc/>
     public string Description => Kind == IlgpuAcceleratorKind.Cpu
-        ? $"{Name} ({_accelerator.Name}, {(TiledGemm ? "tiled" : "direct")} GEMM)"
+        ? $"{Name} ({_accelerator.Name}, {(GroupKernels ? "group" : "per-thread")} kernels)"
         : $"{Name} ({_accelerator.Name}, {_accelerator.MemorySize / (1 << 20):N0} MiB)";
 
     /// <inheritdoc/>

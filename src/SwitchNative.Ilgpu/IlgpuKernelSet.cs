@@ -82,6 +82,9 @@ internal sealed class IlgpuKernelSet(Accelerator accelerator)
     public Lazy<Action<Index1D, ArrayView<float>, ArrayView<int>, int, ArrayView<float>, ArrayView<float>, int>> SoftmaxCrossEntropy => _softmaxCrossEntropy ??= Load(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, int, ArrayView<float>, ArrayView<float>, int>(RowKernels.SoftmaxCrossEntropy));
     private Lazy<Action<Index1D, ArrayView<float>, ArrayView<int>, int, ArrayView<float>, ArrayView<float>, int>>? _softmaxCrossEntropy;
 
+    public Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<int>, int, ArrayView<float>, ArrayView<float>, int>> SoftmaxCrossEntropyGroup => _softmaxCrossEntropyGroup ??= Load(() => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, int, ArrayView<float>, ArrayView<float>, int>(RowKernels.SoftmaxCrossEntropyGroup));
+    private Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<int>, int, ArrayView<float>, ArrayView<float>, int>>? _softmaxCrossEntropyGroup;
+
     public Lazy<Action<Index1D, ArrayView<float>, ArrayView<int>, int, float, ArrayView<float>, int>> SoftmaxCrossEntropyBackward => _softmaxCrossEntropyBackward ??= Load(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, int, float, ArrayView<float>, int>(RowKernels.SoftmaxCrossEntropyBackward));
     private Lazy<Action<Index1D, ArrayView<float>, ArrayView<int>, int, float, ArrayView<float>, int>>? _softmaxCrossEntropyBackward;
 

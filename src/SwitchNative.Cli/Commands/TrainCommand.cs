@@ -4,6 +4,7 @@ using System.CommandLine;
 using System.Text.Json;
 using SwitchNative.Devices;
 using SwitchNative.Devices.Cpu;
+using SwitchNative.Ilgpu;
 using SwitchNative.Nn;
 using SwitchNative.Training;
 
@@ -106,10 +107,12 @@ public static class TrainCommand
             Directory.CreateDirectory(runDirectory);
             data.Save(runDirectory);
             File.WriteAllText(Path.Combine(runDirectory, Checkpoint.ConfigFile), model.Config.ToJson());
-            double peak = CpuPeak.Measure(device is CpuDevice cpu ? cpu.ThreadCount : 1, iterations: 2_000_000, runs: 3);
+            // MFU is quoted against the CPU's measured FMA peak; a GPU's peak is not measured here.
+            double? peak = device is IlgpuDevice { Kind: not IlgpuAcceleratorKind.Cpu } ? null
+                : CpuPeak.Measure(device is CpuDevice cpu ? cpu.ThreadCount : 1, iterations: 2_000_000, runs: 3);
             var config = model.Config;
             output.WriteLine($"device {device.Description}; model {model.ParameterCount:N0} parameters, {config.LayerCount} blocks ({config.SwitchLayerCount} Switch × {config.ExpertCount} experts, top-{config.TopK}), d {config.ModelDim}, context {config.ContextLength}, vocabulary {config.VocabularySize:N0}");
-            output.WriteLine($"{ModelFlops.PerTrainingToken(config) / 1e6:F1} MFLOP per training token; FMA peak {peak:F0} GFLOP/s; run directory {runDirectory}");
+            output.WriteLine($"{ModelFlops.PerTrainingToken(config) / 1e6:F1} MFLOP per training token; {(peak is { } fma ? $"FMA peak {fma:F0} GFLOP/s" : "no MFU (GPU peak not measured)")}; run directory {runDirectory}");
             var summary = new Trainer(model, optimizer, training, output.WriteLine, peak).Run(data.Train, data.Valid, progress, cancellation);
             File.WriteAllText(Path.Combine(runDirectory, "summary.json"), JsonSerializer.Serialize(new
             {

@@ -11,7 +11,7 @@ public sealed record MetricsRecord(
     [property: JsonPropertyName("valid_loss")] double? ValidLoss,
     [property: JsonPropertyName("valid_ppl")] double? ValidPerplexity,
     [property: JsonPropertyName("tokens_per_s")] double TokensPerSecond,
-    [property: JsonPropertyName("mfu")] double Mfu,
+    [property: JsonPropertyName("mfu")] double? Mfu,
     [property: JsonPropertyName("dropped_fraction")] double DroppedFraction,
     [property: JsonPropertyName("lr")] double LearningRate,
     [property: JsonPropertyName("grad_norm")] double GradientNorm,

@@ -25,7 +25,7 @@ public sealed record TrainingSummary(int Steps, double ValidLoss, long ValidToke
 }
 
 /// <summary>Runs training for one model.</summary>
-public sealed class Trainer(SwitchLm model, AdamWOptimizer optimizer, TrainingOptions options, Action<string> log, double peakGflops)
+public sealed class Trainer(SwitchLm model, AdamWOptimizer optimizer, TrainingOptions options, Action<string> log, double? peakGflops)
 {
     /// <summary>Metrics file in the run directory (one JSON object per logged step).</summary>
     public const string MetricsFile = "metrics.jsonl";
@@ -101,7 +101,7 @@ public sealed class Trainer(SwitchLm model, AdamWOptimizer optimizer, TrainingOp
                     Checkpoint.Save(model, optimizer, progress, options.RunDirectory);
                 }
                 var record = new MetricsRecord(step, progress.TokensSeen, windowLoss / windowSteps, validLoss, validLoss is { } v ? Math.Exp(v) : null,
-                    tokensPerSecond, flopsPerToken * tokensPerSecond / (peakGflops * 1e9), last!.DroppedFraction, learningRate, norm,
+                    tokensPerSecond, peakGflops is { } peak ? flopsPerToken * tokensPerSecond / (peak * 1e9) : null, last!.DroppedFraction, learningRate, norm,
                     last.SwitchLayers.Select(layer => layer.TokensPerExpert.Select(count => (double)count / Math.Max(layer.TokensPerExpert.Sum(), 1)).ToArray()).ToArray());
                 File.AppendAllText(metricsPath, JsonSerializer.Serialize(record) + "\n");
                 log(ProgressLine(record, clock.Elapsed, step, firstStep, options));
@@ -147,7 +147,7 @@ public sealed class Trainer(SwitchLm model, AdamWOptimizer optimizer, TrainingOp
         string bar = new string('#', filled) + new string('.', width - filled);
         string valid = record.ValidLoss is { } loss ? $" | valid {loss:F3} (ppl {Math.Exp(loss):F1})" : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"[{bar}] step {step}/{options.MaxSteps} | loss {record.TrainLoss:F3}{valid} | {record.TokensPerSecond:N0} tok/s | MFU {100 * record.Mfu:F1}% | lr {record.LearningRate:E1} | dropped {100 * record.DroppedFraction:F1}% | ETA {TimeSpan.FromSeconds(remaining):mm\\:ss}");
+            $"[{bar}] step {step}/{options.MaxSteps} | loss {record.TrainLoss:F3}{valid} | {record.TokensPerSecond:N0} tok/s{(record.Mfu is { } mfu ? $" | MFU {100 * mfu:F1}%" : "")} | lr {record.LearningRate:E1} | dropped {100 * record.DroppedFraction:F1}% | ETA {TimeSpan.FromSeconds(remaining):mm\\:ss}");
     }
 
     private static string RouterHealth(LmForwardResult result)

@@ -104,6 +104,24 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Without_a_peak_the_metrics_carry_no_mfu()
+    {
+        // A GPU run: no measured peak, so "mfu" is null and the progress line has no MFU.
+        using var device = new CpuDevice(1);
+        using var model = new SwitchLm(device, Tiny);
+        model.Initialize(5);
+        using var optimizer = new AdamWOptimizer(device, model.Parameters, model.Gradients, SwitchLmParameters.DecayedElementCount(Tiny));
+        var options = Options("no-peak", 4);
+        var lines = new List<string>();
+        new Trainer(model, optimizer, options, lines.Add, peakGflops: null).Run(Stream(2000, 1), Stream(300, 2), new TrainingProgress(0, 0, double.PositiveInfinity));
+        var metrics = Metrics(options.RunDirectory);
+        Assert.All(metrics, line => Assert.Equal(JsonValueKind.Null, line.GetProperty("mfu").ValueKind));
+        var progress = lines.Where(line => line.Contains(" tok/s", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(progress);
+        Assert.All(progress, line => Assert.DoesNotContain("MFU", line, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_non_finite_gradient_stops_training_naming_the_step_and_tensor()
     {
         using var device = new CpuDevice(2);
