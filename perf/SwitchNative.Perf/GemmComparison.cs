@@ -26,10 +26,32 @@ public static unsafe class GemmComparison
         new("4096×512×2048 dX=dY·W", 4096, 2048, 512),
         new("4096×512×2048 dW=Xᵀ·dY", 512, 4096, 2048, TransposeA: true),
         new("4096×512×2048 A·Bᵀ", 4096, 512, 2048, TransposeB: true),
+        // Expert products: 4096 rows split unevenly over E experts, each with its own 512×2048
+        // weights; OpenBLAS runs one cblas_sgemm per expert. "% of 1 GEMM" compares with the
+        // single 4096×512×2048 product above on the same thread count.
+        new("grouped E=8 4096×512×2048", 4096, 512, 2048, Groups: 8),
+        new("grouped E=64 4096×512×2048", 4096, 512, 2048, Groups: 64),
     ];
 
-    public static void Run(int repeats, bool json)
+    /// <summary>
+    /// Row offsets of <paramref name="groups"/> uneven groups over <paramref name="rows"/> rows:
+    /// sizes proportional to 1 + (g·7 mod 5) (a 5:1 spread, like a poorly balanced router), with
+    /// one empty group when there are more than 8.
+    /// </summary>
+    public static int[] UnevenOffsets(int rows, int groups)
     {
+        var weights = Enumerable.Range(0, groups).Select(g => groups > 8 && g == groups / 2 ? 0 : 1 + g * 7 % 5).ToArray();
+        int total = weights.Sum();
+        var offsets = new int[groups + 1];
+        for (int g = 0; g < groups; g++) offsets[g + 1] = offsets[g] + weights[g] * rows / total;
+        offsets[groups] = rows;
+        return offsets;
+    }
+
+    public static void Run(int repeats, bool json, string? shapeFilter = null)
+    {
+        var cases = Cases.Where(item => shapeFilter is null || item.Label.Contains(shapeFilter, StringComparison.OrdinalIgnoreCase)).ToArray();
+        if (cases.Length == 0) throw new ArgumentException($"no shape matches '{shapeFilter}'; shapes: {string.Join(", ", Cases.Select(item => item.Label))}");
         bool haveOpenBlas = OpenBlas.TryLoad(out var openBlasNote);
         if (!json)
         {
@@ -43,18 +65,21 @@ public static unsafe class GemmComparison
         if (!json)
         {
             Console.WriteLine($"FMA peak: {string.Join(", ", peaks.Select(p => $"{p.Value:F0} GFLOP/s on {p.Key} thread(s)"))}");
-            Console.WriteLine($"{"shape (M×K×N)",-28} {"threads",7} {"ours GFLOP/s",13} {"OpenBLAS",9} {"ratio",6} {"% peak",7}");
+            Console.WriteLine($"{"shape (M×K×N)",-28} {"threads",7} {"ours GFLOP/s",13} {"OpenBLAS",9} {"ratio",6} {"% peak",7} {"% of 1 GEMM",12}");
         }
-        foreach (var item in Cases)
+        var singleRates = new Dictionary<int, double>();
+        foreach (var item in cases)
             foreach (int threads in threadCounts)
             {
                 var (ours, peer) = Measure(item, threads, repeats, haveOpenBlas);
                 double flops = 2.0 * item.M * item.N * item.K;
                 double oursRate = flops / ours / 1e9, peerRate = flops / peer / 1e9;
+                if (item.Groups == 0 && item is { M: 4096, K: 512, N: 2048, TransposeA: false, TransposeB: false }) singleRates[threads] = oursRate;
+                double? ofSingle = item.Groups > 0 && singleRates.TryGetValue(threads, out var single) ? oursRate / single : null;
                 if (json)
-                    Console.WriteLine(JsonSerializer.Serialize(new { shape = item.Label, item.M, item.K, item.N, threads, ours_gflops = oursRate, openblas_gflops = haveOpenBlas ? peerRate : (double?)null, ratio = haveOpenBlas ? oursRate / peerRate : (double?)null, peak_fraction = oursRate / peaks[threads] }));
+                    Console.WriteLine(JsonSerializer.Serialize(new { shape = item.Label, item.M, item.K, item.N, groups = item.Groups, threads, ours_gflops = oursRate, openblas_gflops = haveOpenBlas ? peerRate : (double?)null, ratio = haveOpenBlas ? oursRate / peerRate : (double?)null, peak_fraction = oursRate / peaks[threads], fraction_of_single_gemm = ofSingle }));
                 else
-                    Console.WriteLine($"{item.Label,-28} {threads,7} {oursRate,13:F1} {(haveOpenBlas ? peerRate.ToString("F1") : "n/a"),9} {(haveOpenBlas ? (oursRate / peerRate).ToString("F2") : "n/a"),6} {100 * oursRate / peaks[threads],6:F0}%");
+                    Console.WriteLine($"{item.Label,-28} {threads,7} {oursRate,13:F1} {(haveOpenBlas ? peerRate.ToString("F1") : "n/a"),9} {(haveOpenBlas ? (oursRate / peerRate).ToString("F2") : "n/a"),6} {100 * oursRate / peaks[threads],6:F0}% {(ofSingle is { } f ? $"{100 * f,11:F0}%" : "")}");
             }
     }
 
@@ -63,6 +88,7 @@ public static unsafe class GemmComparison
     {
         using var device = new CpuDevice(threads);
         using var a = device.Allocate(item.TransposeA ? [item.K, item.M] : [item.M, item.K]);
+        if (item.Groups > 0) return MeasureGrouped(device, item, threads, repeats, haveOpenBlas);
         using var b = device.Allocate(item.TransposeB ? [item.N, item.K] : [item.K, item.N]);
         using var c = device.Allocate([item.M, item.N]);
         device.FillUniform(1, 1, -1, 1, a);
@@ -79,6 +105,36 @@ public static unsafe class GemmComparison
             if (!haveOpenBlas) continue;
             stopwatch.Restart();
             OpenBlas.Gemm(item.TransposeA, item.TransposeB, item.M, item.N, item.K, 1f, pa, pb, 0f, pc);
+            if (run > 0) peer.Add(stopwatch.Elapsed.TotalSeconds);
+        }
+        return (Median(ours), haveOpenBlas ? Median(peer) : double.NaN);
+    }
+
+    // The expert product: ours is one GroupedGemm call; OpenBLAS one cblas_sgemm per group.
+    private static (double Ours, double Peer) MeasureGrouped(CpuDevice device, Case item, int threads, int repeats, bool haveOpenBlas)
+    {
+        var offsets = UnevenOffsets(item.M, item.Groups);
+        using var a = device.Allocate([item.M, item.K]);
+        using var b = device.Allocate([item.Groups, item.K, item.N]);
+        using var c = device.Allocate([item.M, item.N]);
+        device.FillUniform(1, 1, -1, 1, a);
+        device.FillUniform(1, 2, -1, 1, b);
+        if (haveOpenBlas) OpenBlas.Threads(threads);
+        float* pa = Pointer(a), pb = Pointer(b), pc = Pointer(c);
+        var ours = new List<double>();
+        var peer = new List<double>();
+        for (int run = 0; run <= repeats; run++)
+        {
+            var stopwatch = Stopwatch.StartNew();
+            device.GroupedGemm(a, b, false, 1f, 0f, c, offsets);
+            if (run > 0) ours.Add(stopwatch.Elapsed.TotalSeconds);
+            if (!haveOpenBlas) continue;
+            stopwatch.Restart();
+            for (int g = 0; g < item.Groups; g++)
+            {
+                int rows = offsets[g + 1] - offsets[g];
+                if (rows > 0) OpenBlas.Gemm(false, false, rows, item.N, item.K, 1f, pa + (long)offsets[g] * item.K, pb + (long)g * item.K * item.N, 0f, pc + (long)offsets[g] * item.N);
+            }
             if (run > 0) peer.Add(stopwatch.Elapsed.TotalSeconds);
         }
         return (Median(ours), haveOpenBlas ? Median(peer) : double.NaN);

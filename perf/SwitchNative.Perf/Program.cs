@@ -1,6 +1,6 @@
 // Entry point of the benchmarks:
 //   peak              the machine's FP32 FMA peak (1 thread and all threads)
-//   compare gemm [--json]           GEMM vs OpenBLAS cblas_sgemm
+//   compare gemm [--json] [--shape TEXT]   GEMM and grouped GEMM vs OpenBLAS cblas_sgemm (shapes whose label contains TEXT)
 //   compare switch-layer [--json]   Switch layer forward+backward vs the PyTorch peer
 //   device [--device NAME] [--peak-gflops X]   Switch layer and training step on any device (GPU runs)
 //   anything else     BenchmarkDotNet (e.g. --filter '*Gemm*')
@@ -14,7 +14,7 @@ switch (args.FirstOrDefault())
         Console.WriteLine($"FMA peak: {CpuPeak.Measure(1):F1} GFLOP/s on 1 thread, {CpuPeak.Measure(Environment.ProcessorCount):F1} GFLOP/s on {Environment.ProcessorCount} threads");
         break;
     case "compare" when args.ElementAtOrDefault(1) == "gemm":
-        GemmComparison.Run(repeats: 7, json: args.Contains("--json"));
+        GemmComparison.Run(repeats: 7, json: args.Contains("--json"), shapeFilter: Option("--shape"));
         break;
     case "compare" when args.ElementAtOrDefault(1) == "switch-layer":
         SwitchLayerComparison.Run(repeats: 5, json: args.Contains("--json"));
