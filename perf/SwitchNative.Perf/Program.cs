@@ -14,7 +14,15 @@ switch (args.FirstOrDefault())
         Console.WriteLine($"FMA peak: {CpuPeak.Measure(1):F1} GFLOP/s on 1 thread, {CpuPeak.Measure(Environment.ProcessorCount):F1} GFLOP/s on {Environment.ProcessorCount} threads");
         break;
     case "compare" when args.ElementAtOrDefault(1) == "gemm":
-        GemmComparison.Run(repeats: 7, json: args.Contains("--json"), shapeFilter: Option("--shape"));
+        try
+        {
+            GemmComparison.Run(repeats: 7, json: args.Contains("--json"), shapeFilter: Option("--shape"));
+        }
+        catch (ArgumentException error)
+        {
+            Console.Error.WriteLine($"error: {error.Message}");
+            return 2;
+        }
         break;
     case "compare" when args.ElementAtOrDefault(1) == "switch-layer":
         SwitchLayerComparison.Run(repeats: 5, json: args.Contains("--json"));
@@ -26,5 +34,6 @@ switch (args.FirstOrDefault())
         BenchmarkSwitcher.FromAssembly(typeof(GemmBenchmarks).Assembly).Run(args);
         break;
 }
+return 0;
 
 string? Option(string name) => args.SkipWhile(argument => argument != name).Skip(1).FirstOrDefault();

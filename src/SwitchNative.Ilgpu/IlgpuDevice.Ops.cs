@@ -180,10 +180,7 @@ public sealed partial class IlgpuDevice
     /// <inheritdoc/>
     public void SoftmaxCrossEntropy(Tensor logits, Tensor targets, int ignoreIndex, Tensor probabilities, Tensor losses)
     {
-        OpChecks.HasShape(logits, nameof(logits), -1, -1);
-        OpChecks.SameShape(logits, nameof(logits), probabilities, nameof(probabilities));
-        OpChecks.HasCount(targets, nameof(targets), logits.Shape[0]);
-        OpChecks.HasCount(losses, nameof(losses), logits.Shape[0]);
+        OpChecks.SoftmaxCrossEntropy(logits, targets, probabilities, losses);
         var labels = I32(targets, nameof(targets));
         OpChecks.Targets(HostInts(targets), ignoreIndex, logits.Shape[1]);
         var (input, p, loss) = (F32(logits, nameof(logits)), F32(probabilities, nameof(probabilities)), F32(losses, nameof(losses)));
@@ -197,9 +194,7 @@ public sealed partial class IlgpuDevice
     /// <inheritdoc/>
     public void SoftmaxCrossEntropyBackward(Tensor probabilities, Tensor targets, int ignoreIndex, float scale, Tensor dLogits)
     {
-        OpChecks.HasShape(probabilities, nameof(probabilities), -1, -1);
-        OpChecks.SameShape(probabilities, nameof(probabilities), dLogits, nameof(dLogits));
-        OpChecks.HasCount(targets, nameof(targets), probabilities.Shape[0]);
+        OpChecks.SoftmaxCrossEntropyBackward(probabilities, targets, dLogits);
         var labels = I32(targets, nameof(targets));
         OpChecks.Targets(HostInts(targets), ignoreIndex, probabilities.Shape[1]);
         var (p, gradient) = (F32(probabilities, nameof(probabilities)), F32(dLogits, nameof(dLogits)));

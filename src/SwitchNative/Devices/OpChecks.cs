@@ -93,6 +93,23 @@ public static class OpChecks
                 throw new ArgumentOutOfRangeException(nameof(ids), $"token id {ids[t]} at position {t} is outside the table's {vocabulary} rows");
     }
 
+    /// <summary>Shapes of SoftmaxCrossEntropy: logits and probabilities [N, V], targets and losses N elements.</summary>
+    public static void SoftmaxCrossEntropy(Tensor logits, Tensor targets, Tensor probabilities, Tensor losses)
+    {
+        HasShape(logits, nameof(logits), -1, -1);
+        SameShape(logits, nameof(logits), probabilities, nameof(probabilities));
+        HasCount(targets, nameof(targets), logits.Shape[0]);
+        HasCount(losses, nameof(losses), logits.Shape[0]);
+    }
+
+    /// <summary>Shapes of SoftmaxCrossEntropyBackward: probabilities and dLogits [N, V], targets N elements.</summary>
+    public static void SoftmaxCrossEntropyBackward(Tensor probabilities, Tensor targets, Tensor dLogits)
+    {
+        HasShape(probabilities, nameof(probabilities), -1, -1);
+        SameShape(probabilities, nameof(probabilities), dLogits, nameof(dLogits));
+        HasCount(targets, nameof(targets), probabilities.Shape[0]);
+    }
+
     /// <summary>Throws unless every target is in [0, vocabulary) or equals the ignore index.</summary>
     public static void Targets(ReadOnlySpan<int> targets, int ignoreIndex, int vocabulary)
     {

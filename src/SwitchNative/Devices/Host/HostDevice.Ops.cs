@@ -194,10 +194,7 @@ public abstract partial class HostDevice
     /// <inheritdoc/>
     public void SoftmaxCrossEntropy(Tensor logits, Tensor targets, int ignoreIndex, Tensor probabilities, Tensor losses)
     {
-        OpChecks.HasShape(logits, nameof(logits), -1, -1);
-        OpChecks.SameShape(logits, nameof(logits), probabilities, nameof(probabilities));
-        OpChecks.HasCount(targets, nameof(targets), logits.Shape[0]);
-        OpChecks.HasCount(losses, nameof(losses), logits.Shape[0]);
+        OpChecks.SoftmaxCrossEntropy(logits, targets, probabilities, losses);
         var labels = I32(targets, nameof(targets));
         OpChecks.Targets(labels, ignoreIndex, logits.Shape[1]);
         SoftmaxCrossEntropyKernel(F32(logits, nameof(logits)), labels, ignoreIndex, F32(probabilities, nameof(probabilities)), F32(losses, nameof(losses)), logits.Shape[1]);
@@ -209,9 +206,7 @@ public abstract partial class HostDevice
     /// <inheritdoc/>
     public void SoftmaxCrossEntropyBackward(Tensor probabilities, Tensor targets, int ignoreIndex, float scale, Tensor dLogits)
     {
-        OpChecks.HasShape(probabilities, nameof(probabilities), -1, -1);
-        OpChecks.SameShape(probabilities, nameof(probabilities), dLogits, nameof(dLogits));
-        OpChecks.HasCount(targets, nameof(targets), probabilities.Shape[0]);
+        OpChecks.SoftmaxCrossEntropyBackward(probabilities, targets, dLogits);
         var labels = I32(targets, nameof(targets));
         OpChecks.Targets(labels, ignoreIndex, probabilities.Shape[1]);
         SoftmaxCrossEntropyBackwardKernel(F32(probabilities, nameof(probabilities)), labels, ignoreIndex, scale, F32(dLogits, nameof(dLogits)), probabilities.Shape[1]);
