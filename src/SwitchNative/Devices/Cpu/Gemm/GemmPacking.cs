@@ -2,6 +2,7 @@
 // copy a block of op(A) and of op(B) into the exact order the micro-kernel reads, so the kernel
 // streams both with unit stride whatever the transposes were. Ragged edges are padded with
 // zeros, which lets the kernel always run full tiles. α is folded into the packed A.
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace SwitchNative.Devices.Cpu.Gemm;
@@ -59,45 +60,59 @@ internal static unsafe class GemmPacking
     /// </summary>
     public static void PackB(GemmOperand b, int depthStart, int depth, int columnStart, int columnCount, int panelColumns, int panelFirst, int panelCount, float* destination)
     {
+        if (!b.Transposed)
+        {
+            PackRowMajorB(b, depthStart, depth, columnStart, columnCount, panelColumns, panelFirst, panelCount, destination);
+            return;
+        }
         for (int panel = panelFirst; panel < panelFirst + panelCount; panel++)
         {
             int panelStart = panel * panelColumns;
             float* target = destination + (long)panelStart * depth;
             int columns = Math.Min(panelColumns, columnCount - panelStart);
             int firstColumn = columnStart + panelStart;
-            if (!b.Transposed)
+            // Stored [N, K]: column c of op(B) is contiguous along p, so this is a transpose.
+            // 8×8 blocks go through registers (AVX); the rest is copied in blocks of 8 p so each
+            // source cache line is consumed at once (with a power-of-two K the NR source rows
+            // alias the same L1 sets, and walking them one p at a time thrashes).
+            float* source = b.Data + (long)firstColumn * b.Rows + depthStart;
+            for (int p0 = 0; p0 < depth; p0 += 8)
             {
-                // Stored [K, N]: each packed row is a contiguous copy.
-                for (int p = 0; p < depth; p++)
+                int block = Math.Min(8, depth - p0);
+                int c = 0;
+                if (block == 8 && Avx.IsSupported)
+                    for (; c + 8 <= columns; c += 8) Transpose8x8(source + (long)c * b.Rows + p0, b.Rows, target + p0 * panelColumns + c, panelColumns);
+                for (; c < columns; c++)
                 {
-                    var source = new ReadOnlySpan<float>(b.Data + (long)(depthStart + p) * b.Columns + firstColumn, columns);
-                    var row = new Span<float>(target + p * panelColumns, panelColumns);
-                    source.CopyTo(row);
-                    row.Slice(columns).Clear();
+                    float* from = source + (long)c * b.Rows + p0;
+                    float* to = target + p0 * panelColumns + c;
+                    for (int q = 0; q < block; q++) to[q * panelColumns] = from[q];
                 }
+                for (int q = 0; q < block; q++)
+                    new Span<float>(target + (p0 + q) * panelColumns + columns, panelColumns - columns).Clear();
             }
-            else
+        }
+    }
+
+    // Stored [K, N]: each packed row is a contiguous copy. The walk goes along B's rows (row p
+    // of every panel in turn) so the source is read as one sequential stream; walking panel by
+    // panel instead reads NR floats from each of kc rows N floats apart, which the prefetchers
+    // do not follow (the 64-row expert products spent as long packing as multiplying).
+    private static void PackRowMajorB(GemmOperand b, int depthStart, int depth, int columnStart, int columnCount, int panelColumns, int panelFirst, int panelCount, float* destination)
+    {
+        for (int p = 0; p < depth; p++)
+        {
+            float* sourceRow = b.Data + (long)(depthStart + p) * b.Columns + columnStart;
+            for (int panel = panelFirst; panel < panelFirst + panelCount; panel++)
             {
-                // Stored [N, K]: column c of op(B) is contiguous along p, so this is a transpose.
-                // 8×8 blocks go through registers (AVX); the rest is copied in blocks of 8 p so each
-                // source cache line is consumed at once (with a power-of-two K the NR source rows
-                // alias the same L1 sets, and walking them one p at a time thrashes).
-                float* source = b.Data + (long)firstColumn * b.Rows + depthStart;
-                for (int p0 = 0; p0 < depth; p0 += 8)
-                {
-                    int block = Math.Min(8, depth - p0);
-                    int c = 0;
-                    if (block == 8 && Avx.IsSupported)
-                        for (; c + 8 <= columns; c += 8) Transpose8x8(source + (long)c * b.Rows + p0, b.Rows, target + p0 * panelColumns + c, panelColumns);
-                    for (; c < columns; c++)
-                    {
-                        float* from = source + (long)c * b.Rows + p0;
-                        float* to = target + p0 * panelColumns + c;
-                        for (int q = 0; q < block; q++) to[q * panelColumns] = from[q];
-                    }
-                    for (int q = 0; q < block; q++)
-                        new Span<float>(target + (p0 + q) * panelColumns + columns, panelColumns - columns).Clear();
-                }
+                int panelStart = panel * panelColumns;
+                int columns = Math.Min(panelColumns, columnCount - panelStart);
+                float* source = sourceRow + panelStart;
+                float* target = destination + (long)panelStart * depth + p * panelColumns;
+                int c = 0;
+                for (; c + Vector128<float>.Count <= columns; c += Vector128<float>.Count) Vector128.Load(source + c).Store(target + c);
+                for (; c < columns; c++) target[c] = source[c];
+                for (; c < panelColumns; c++) target[c] = 0f;
             }
         }
     }
