@@ -39,6 +39,46 @@ public sealed class CpuDeterminismTests
     }
 
     [Fact]
+    public void Grouped_gemms_run_as_one_job_equal_one_gemm_per_group_bit_for_bit()
+    {
+        // Groups of 0, 1, 7, 40 and 300 rows (an empty expert, a single token, a ragged tile,
+        // one that splits along rows); the batch must change scheduling only, never a bit.
+        int[] offsets = [0, 0, 1, 8, 48, 348];
+        int groups = offsets.Length - 1, rows = offsets[^1], k = 37, n = 70;
+        var x = TestData.Uniform(rows * k, seed: 3);
+        var weights = TestData.Uniform(groups * k * n, seed: 4);
+        var dy = TestData.Uniform(rows * n, seed: 5);
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            using var device = new CpuDevice(threads);
+            using var input = device.FromArray<float>(x, [rows, k]);
+            using var w = device.FromArray<float>(weights, [groups, k, n]);
+            using var gradient = device.FromArray<float>(dy, [rows, n]);
+            using var grouped = device.Allocate([rows, n]);
+            using var groupedWeightGradient = device.Allocate([groups, k, n]);
+            device.GroupedGemm(input, w, false, 0.5f, 0f, grouped, offsets);
+            device.GroupedGemmWeightGradient(input, gradient, 1f, 0f, groupedWeightGradient, offsets);
+            var oneByOne = new float[rows * n];
+            var weightGradientOneByOne = new float[groups * k * n];
+            for (int g = 0; g < groups; g++)
+            {
+                int first = offsets[g], count = offsets[g + 1] - first;
+                using var part = device.FromArray<float>(x[(first * k)..((first + count) * k)], [count, k]);
+                using var weight = device.FromArray<float>(weights[(g * k * n)..((g + 1) * k * n)], [k, n]);
+                using var partGradient = device.FromArray<float>(dy[(first * n)..((first + count) * n)], [count, n]);
+                using var output = device.Allocate([count, n]);
+                using var weightGradient = device.Allocate([k, n]);
+                device.Gemm(part, false, weight, false, 0.5f, 0f, output);
+                device.Gemm(part, true, partGradient, false, 1f, 0f, weightGradient);
+                device.ToArray(output).CopyTo(oneByOne, first * n);
+                device.ToArray(weightGradient).CopyTo(weightGradientOneByOne, g * k * n);
+            }
+            Close.Bitwise(oneByOne, device.ToArray(grouped), $"grouped GEMM, {threads} threads");
+            Close.Bitwise(weightGradientOneByOne, device.ToArray(groupedWeightGradient), $"grouped weight gradient, {threads} threads");
+        }
+    }
+
+    [Fact]
     public void Row_ops_reductions_and_scatters_are_thread_count_invariant()
     {
         const int rows = 700, columns = 300, vocabulary = 50;

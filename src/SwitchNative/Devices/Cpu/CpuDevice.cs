@@ -70,13 +70,42 @@ public sealed unsafe partial class CpuDevice : HostDevice
         _parallel.ForRanges(rows, Math.Max(1, ElementChunk / Math.Max(columns, 1)), body);
 
     /// <inheritdoc/>
-    protected override void GemmKernel(ReadOnlySpan<float> a, bool transposeA, ReadOnlySpan<float> b, bool transposeB, float alpha, float beta, Span<float> c, int m, int n, int k)
+    protected override void GemmKernel(ReadOnlySpan<float> a, bool transposeA, ReadOnlySpan<float> b, bool transposeB, float alpha, float beta, Span<float> c, int m, int n, int k) =>
+        RunGemms([new GemmProblem(new GemmOperand(Pointer(a), m, k, transposeA), new GemmOperand(Pointer(b), k, n, transposeB), alpha, beta, Pointer(c), m, n, k)]);
+
+    /// <inheritdoc/>
+    /// <remarks>All experts' products run as one job: the threads meet once, not once per expert.</remarks>
+    protected override void GroupedGemmKernel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, bool transposeB, float alpha, float beta, Span<float> c, ReadOnlySpan<int> rowOffsets, int n, int k)
     {
-        var left = new GemmOperand(Pointer(a), m, k, transposeA);
-        var right = new GemmOperand(Pointer(b), k, n, transposeB);
-        if (_gemm512 is not null) _gemm512.Run(left, right, alpha, beta, Pointer(c), m, n, k);
-        else if (_gemm256 is not null) _gemm256.Run(left, right, alpha, beta, Pointer(c), m, n, k);
-        else _gemm128!.Run(left, right, alpha, beta, Pointer(c), m, n, k);
+        var problems = new GemmProblem[rowOffsets.Length - 1];
+        float* left = Pointer(a), right = Pointer(b), output = Pointer(c);
+        for (int group = 0; group < problems.Length; group++)
+        {
+            int first = rowOffsets[group], rows = rowOffsets[group + 1] - first;
+            problems[group] = new GemmProblem(new GemmOperand(left + (long)first * k, rows, k, false), new GemmOperand(right + (long)group * n * k, k, n, transposeB), alpha, beta, output + (long)first * n, rows, n, k);
+        }
+        RunGemms(problems);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>All experts' weight gradients run as one job.</remarks>
+    protected override void GroupedGemmWeightGradientKernel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, float alpha, float beta, Span<float> c, ReadOnlySpan<int> rowOffsets, int m, int n)
+    {
+        var problems = new GemmProblem[rowOffsets.Length - 1];
+        float* left = Pointer(a), right = Pointer(b), output = Pointer(c);
+        for (int group = 0; group < problems.Length; group++)
+        {
+            int first = rowOffsets[group], rows = rowOffsets[group + 1] - first;
+            problems[group] = new GemmProblem(new GemmOperand(left + (long)first * m, m, rows, true), new GemmOperand(right + (long)first * n, rows, n, false), alpha, beta, output + (long)group * m * n, m, n, rows);
+        }
+        RunGemms(problems);
+    }
+
+    private void RunGemms(ReadOnlySpan<GemmProblem> problems)
+    {
+        if (_gemm512 is not null) _gemm512.RunBatch(problems);
+        else if (_gemm256 is not null) _gemm256.RunBatch(problems);
+        else _gemm128!.RunBatch(problems);
     }
 
     /// <inheritdoc/>

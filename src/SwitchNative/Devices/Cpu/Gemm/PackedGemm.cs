@@ -29,7 +29,7 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
     /// <summary>NC: columns of a packed B block.</summary>
     public static int ColumnBlock => TKernel.Columns * 128;
 
-    // Below this many multiply-adds a product runs on one thread: waking a second costs more.
+    // Below this many multiply-adds (of a whole batch) the work runs on one thread: waking a second costs more.
     private const long MinimumParallelWork = 1L << 20;
 
     private readonly CpuParallel _parallel;
@@ -43,31 +43,57 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
         _packedB = new GemmWorkspace((long)DepthBlock * ColumnBlock);
     }
 
-    public void Run(GemmOperand a, GemmOperand b, float alpha, float beta, float* c, int m, int n, int k)
-    {
-        if (m == 0 || n == 0) return;
-        var output = new Span<float>(c, checked(m * n));
-        if (k == 0 || alpha == 0f)
-        {
-            if (beta == 0f) output.Clear();
-            else TensorPrimitives.Multiply(output, beta, output);
-            return;
-        }
-        // β = 0 overwrites C on the first depth block; β ∉ {0, 1} scales C once, then accumulates.
-        if (beta != 0f && beta != 1f) TensorPrimitives.Multiply(output, beta, output);
-        bool accumulateFirst = beta != 0f;
+    public void Run(GemmOperand a, GemmOperand b, float alpha, float beta, float* c, int m, int n, int k) =>
+        RunBatch([new GemmProblem(a, b, alpha, beta, c, m, n, k)]);
 
-        bool splitColumns = n >= m;
-        int tile = splitColumns ? TKernel.Columns : TKernel.Rows;
-        int tiles = ((splitColumns ? n : m) + tile - 1) / tile;
-        int parts = (long)m * n * k < MinimumParallelWork ? 1 : Math.Min(_parallel.ThreadCount, tiles);
+    /// <summary>
+    /// Runs independent products as one job (the grouped expert GEMMs): each product is cut
+    /// into per-thread rectangles exactly as <see cref="Run"/> would cut it, and each thread
+    /// works through its rectangle of every product in turn, so the threads meet once per
+    /// batch instead of once per product. Results are bit-identical to running them one by one.
+    /// </summary>
+    public void RunBatch(ReadOnlySpan<GemmProblem> problems)
+    {
+        var work = new List<GemmProblem>(problems.Length);
+        long multiplyAdds = 0;
+        foreach (var problem in problems)
+        {
+            if (problem.M == 0 || problem.N == 0) continue;
+            var output = new Span<float>(problem.C, checked(problem.M * problem.N));
+            if (problem.K == 0 || problem.Alpha == 0f)
+            {
+                if (problem.Beta == 0f) output.Clear();
+                else TensorPrimitives.Multiply(output, problem.Beta, output);
+                continue;
+            }
+            // β = 0 overwrites C on the first depth block; β ∉ {0, 1} scales C once, then accumulates.
+            if (problem.Beta != 0f && problem.Beta != 1f) TensorPrimitives.Multiply(output, problem.Beta, output);
+            work.Add(problem);
+            multiplyAdds += (long)problem.M * problem.N * problem.K;
+        }
+        if (work.Count == 0) return;
+        int parts = multiplyAdds < MinimumParallelWork ? 1 : _parallel.ThreadCount;
         _parallel.For(parts, part =>
         {
-            int firstTile = (int)((long)tiles * part / parts), endTile = (int)((long)tiles * (part + 1) / parts);
-            int start = firstTile * tile, end = Math.Min(endTile * tile, splitColumns ? n : m);
-            if (splitColumns) RunRectangle(a, b, alpha, accumulateFirst, c, n, 0, m, start, end - start, k);
-            else RunRectangle(a, b, alpha, accumulateFirst, c, n, start, end - start, 0, n, k);
+            foreach (var problem in work) RunPart(problem, part, parts);
         });
+    }
+
+    // Part `part` of `parts` of one product: C is cut along N when N ≥ M, else along M, on tile
+    // boundaries; a product with fewer tiles than parts leaves the last parts without work.
+    private void RunPart(GemmProblem problem, int part, int parts)
+    {
+        bool splitColumns = problem.N >= problem.M;
+        int tile = splitColumns ? TKernel.Columns : TKernel.Rows;
+        int extent = splitColumns ? problem.N : problem.M;
+        int tiles = (extent + tile - 1) / tile;
+        int used = Math.Min(parts, tiles);
+        if (part >= used) return;
+        int firstTile = (int)((long)tiles * part / used), endTile = (int)((long)tiles * (part + 1) / used);
+        int start = firstTile * tile, end = Math.Min(endTile * tile, extent);
+        bool accumulateFirst = problem.Beta != 0f;
+        if (splitColumns) RunRectangle(problem.A, problem.B, problem.Alpha, accumulateFirst, problem.C, problem.N, 0, problem.M, start, end - start, problem.K);
+        else RunRectangle(problem.A, problem.B, problem.Alpha, accumulateFirst, problem.C, problem.N, start, end - start, 0, problem.N, problem.K);
     }
 
     // The five loops over C[rowStart.., columnStart..] on the calling thread.
