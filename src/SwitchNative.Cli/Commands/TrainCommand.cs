@@ -107,12 +107,16 @@ public static class TrainCommand
             Directory.CreateDirectory(runDirectory);
             data.Save(runDirectory);
             File.WriteAllText(Path.Combine(runDirectory, Checkpoint.ConfigFile), model.Config.ToJson());
-            // MFU is quoted against the CPU's measured FMA peak; a GPU's peak is not measured here.
+            // MFU is quoted against the CPU's FMA peak: one core's, measured on one thread, times
+            // the threads used. (Measuring all cores at once for a few milliseconds read half the
+            // peak whenever another process held a core, and MFU came out doubled.) A GPU's peak
+            // is not measured here.
+            int peakThreads = device is CpuDevice cpu ? cpu.ThreadCount : 1;
             double? peak = device is IlgpuDevice { Kind: not IlgpuAcceleratorKind.Cpu } ? null
-                : CpuPeak.Measure(device is CpuDevice cpu ? cpu.ThreadCount : 1, iterations: 2_000_000, runs: 3);
+                : peakThreads * CpuPeak.Measure(1, iterations: 10_000_000, runs: 3);
             var config = model.Config;
             output.WriteLine($"device {device.Description}; model {model.ParameterCount:N0} parameters, {config.LayerCount} blocks ({config.SwitchLayerCount} Switch × {config.ExpertCount} experts, top-{config.TopK}), d {config.ModelDim}, context {config.ContextLength}, vocabulary {config.VocabularySize:N0}");
-            output.WriteLine($"{ModelFlops.PerTrainingToken(config) / 1e6:F1} MFLOP per training token; {(peak is { } fma ? $"FMA peak {fma:F0} GFLOP/s" : "no MFU (GPU peak not measured)")}; run directory {runDirectory}");
+            output.WriteLine($"{ModelFlops.PerTrainingToken(config) / 1e6:F1} MFLOP per training token; {(peak is { } fma ? $"FMA peak {peakThreads} × {fma / peakThreads:F0} GFLOP/s" : "no MFU (GPU peak not measured)")}; run directory {runDirectory}");
             var summary = new Trainer(model, optimizer, training, output.WriteLine, peak).Run(data.Train, data.Valid, progress, cancellation);
             File.WriteAllText(Path.Combine(runDirectory, "summary.json"), JsonSerializer.Serialize(new
             {
