@@ -76,22 +76,21 @@ public static class DeviceBenchmark
     }
 
     // A model and its optimizer on one device.
-    private sealed class TrainingModels(IDevice device, SwitchLmConfig config) : IDisposable
+    private sealed class TrainingModels : IDisposable
     {
-        public SwitchLm Model { get; } = CreateModel(device, config);
-        public AdamWOptimizer Optimizer => _optimizer ??= new AdamWOptimizer(device, Model.Parameters, Model.Gradients, SwitchLmParameters.DecayedElementCount(config));
-        private AdamWOptimizer? _optimizer;
-
-        private static SwitchLm CreateModel(IDevice device, SwitchLmConfig config)
+        public TrainingModels(IDevice device, SwitchLmConfig config)
         {
-            var model = new SwitchLm(device, config);
-            model.Initialize(1);
-            return model;
+            Model = new SwitchLm(device, config);
+            Model.Initialize(1);
+            Optimizer = new AdamWOptimizer(device, Model.Parameters, Model.Gradients, SwitchLmParameters.DecayedElementCount(config));
         }
+
+        public SwitchLm Model { get; }
+        public AdamWOptimizer Optimizer { get; }
 
         public void Dispose()
         {
-            _optimizer?.Dispose();
+            Optimizer.Dispose();
             Model.Dispose();
         }
     }
