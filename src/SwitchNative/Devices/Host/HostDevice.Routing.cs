@@ -32,25 +32,32 @@ public abstract partial class HostDevice
         var probabilities = spans.Probabilities;
         var logSumExp = spans.LogSumExp;
         double squaredLogSumExp = 0, topProbability = 0, entropy = 0;
+        double[]? exponentials = null;
         for (int t = 0; t < tokens; t++)
         {
-            // p = exp(z − lse) with lse = max + ln Σ exp(z − max): stable for any logit scale.
+            // p = exp(z − max) / Σ exp(z − max) = exp(z − lse) with lse = max + ln Σ exp(z − max):
+            // stable for any logit scale, one exponential per logit (the exponentials are kept in
+            // the probability row between the two passes, in double).
+            // Entropy −Σ p·ln p = −Σ p·(z − lse) = lse − Σ p·z: no logarithm per logit.
             var row = z.Slice(t * experts, experts);
+            var probabilityRow = probabilities.Slice(t * experts, experts);
             float max = float.NegativeInfinity;
             foreach (var value in row) max = MathF.Max(max, value);
+            exponentials ??= new double[experts];
             double sum = 0;
-            foreach (var value in row) sum += Math.Exp((double)value - max);
+            for (int i = 0; i < experts; i++) sum += exponentials[i] = Math.Exp((double)row[i] - max);
             double lse = max + Math.Log(sum);
             logSumExp[t] = (float)lse;
             squaredLogSumExp += lse * lse;
-            double top = 0;
+            double top = 0, expectedLogit = 0;
             for (int i = 0; i < experts; i++)
             {
-                double p = Math.Exp(row[i] - lse);
-                probabilities[t * experts + i] = (float)p;
+                double p = exponentials[i] / sum;
+                probabilityRow[i] = (float)p;
                 top = Math.Max(top, p);
-                if (p > 0) entropy -= p * Math.Log(p);
+                if (p > 0) expectedLogit += p * row[i]; // an underflowed p adds nothing (and −∞·0 would be NaN)
             }
+            entropy += lse - expectedLogit;
             topProbability += top;
         }
 
