@@ -1,6 +1,7 @@
 // The three register tiles. Each k step loads one row of B̃ (NR floats), broadcasts each of the
 // MR values of Ã's column and issues MR·NR/width FMAs into accumulators that never leave
-// registers: that is the whole arithmetic of the GEMM.
+// registers: that is the whole arithmetic of the GEMM. Every fourth step the kernel also
+// requests one cache line of the next B block's source (GemmSourcePrefetch), when given any.
 //   Vector512: 8×32, 16 zmm accumulators + 2 B vectors + 1 broadcast (of 32 registers).
 //   Vector256: 6×16, 12 ymm accumulators + 2 B vectors + 1 broadcast (of 16 registers).
 //   Vector128: 4×8,   8 xmm accumulators + 2 B vectors + 1 broadcast.
@@ -16,10 +17,12 @@ internal readonly unsafe struct MicroKernel512 : IGemmMicroKernel
     public static int Columns => 32;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int depth, float* packedA, float* packedB, float* c, int ldc, bool accumulate)
+    public static void Run(int depth, float* packedA, float* packedB, float* c, int ldc, bool accumulate, GemmSourcePrefetch prefetch)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        float* prefetchRow = prefetch.Row;
+        int prefetchLine = prefetch.Line, prefetchCount = prefetch.Count;
         for (int p = 0; p < depth; p++)
         {
             var b0 = Vector512.Load(packedB);
@@ -34,6 +37,8 @@ internal readonly unsafe struct MicroKernel512 : IGemmMicroKernel
             a = Vector512.Create(packedA[7]); c70 = Vector512.FusedMultiplyAdd(a, b0, c70); c71 = Vector512.FusedMultiplyAdd(a, b1, c71);
             packedA += 8;
             packedB += 32;
+            if ((p & (GemmSourcePrefetch.StepsPerLine - 1)) == GemmSourcePrefetch.StepsPerLine - 1)
+                GemmSourcePrefetch.Issue(ref prefetchRow, prefetch.Stride, prefetch.LinesPerRow, ref prefetchLine, ref prefetchCount);
         }
         Store(c, accumulate, c00, c01); c += ldc;
         Store(c, accumulate, c10, c11); c += ldc;
@@ -65,10 +70,12 @@ internal readonly unsafe struct MicroKernel256 : IGemmMicroKernel
     public static int Columns => 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int depth, float* packedA, float* packedB, float* c, int ldc, bool accumulate)
+    public static void Run(int depth, float* packedA, float* packedB, float* c, int ldc, bool accumulate, GemmSourcePrefetch prefetch)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        float* prefetchRow = prefetch.Row;
+        int prefetchLine = prefetch.Line, prefetchCount = prefetch.Count;
         for (int p = 0; p < depth; p++)
         {
             var b0 = Vector256.Load(packedB);
@@ -81,6 +88,8 @@ internal readonly unsafe struct MicroKernel256 : IGemmMicroKernel
             a = Vector256.Create(packedA[5]); c50 = Vector256.MultiplyAddEstimate(a, b0, c50); c51 = Vector256.MultiplyAddEstimate(a, b1, c51);
             packedA += 6;
             packedB += 16;
+            if ((p & (GemmSourcePrefetch.StepsPerLine - 1)) == GemmSourcePrefetch.StepsPerLine - 1)
+                GemmSourcePrefetch.Issue(ref prefetchRow, prefetch.Stride, prefetch.LinesPerRow, ref prefetchLine, ref prefetchCount);
         }
         Store(c, accumulate, c00, c01); c += ldc;
         Store(c, accumulate, c10, c11); c += ldc;
@@ -110,9 +119,11 @@ internal readonly unsafe struct MicroKernel128 : IGemmMicroKernel
     public static int Columns => 8;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int depth, float* packedA, float* packedB, float* c, int ldc, bool accumulate)
+    public static void Run(int depth, float* packedA, float* packedB, float* c, int ldc, bool accumulate, GemmSourcePrefetch prefetch)
     {
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        float* prefetchRow = prefetch.Row;
+        int prefetchLine = prefetch.Line, prefetchCount = prefetch.Count;
         for (int p = 0; p < depth; p++)
         {
             var b0 = Vector128.Load(packedB);
@@ -123,6 +134,8 @@ internal readonly unsafe struct MicroKernel128 : IGemmMicroKernel
             a = Vector128.Create(packedA[3]); c30 = Vector128.MultiplyAddEstimate(a, b0, c30); c31 = Vector128.MultiplyAddEstimate(a, b1, c31);
             packedA += 4;
             packedB += 8;
+            if ((p & (GemmSourcePrefetch.StepsPerLine - 1)) == GemmSourcePrefetch.StepsPerLine - 1)
+                GemmSourcePrefetch.Issue(ref prefetchRow, prefetch.Stride, prefetch.LinesPerRow, ref prefetchLine, ref prefetchCount);
         }
         Store(c, accumulate, c00, c01); c += ldc;
         Store(c, accumulate, c10, c11); c += ldc;

@@ -14,6 +14,8 @@ internal unsafe interface IGemmMicroKernel
     /// <summary>
     /// <c>C[i, j] (+)= Σ_p packedA[p·MR + i]·packedB[p·NR + j]</c> for the full MR×NR tile;
     /// overwrites C when <paramref name="accumulate"/> is false. C has row stride <paramref name="ldc"/>.
+    /// Along the way it prefetches the lines <paramref name="prefetch"/> names, one every
+    /// <see cref="GemmSourcePrefetch.StepsPerLine"/> steps (those beyond depth / StepsPerLine are skipped).
     /// </summary>
-    static abstract void Run(int depth, float* packedA, float* packedB, float* c, int ldc, bool accumulate);
+    static abstract void Run(int depth, float* packedA, float* packedB, float* c, int ldc, bool accumulate, GemmSourcePrefetch prefetch);
 }
