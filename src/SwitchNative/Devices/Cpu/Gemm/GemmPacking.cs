@@ -8,6 +8,9 @@ using System.Runtime.Intrinsics.X86;
 
 namespace SwitchNative.Devices.Cpu.Gemm;
 
+// The packing loops are marked AggressiveOptimization, like the micro-kernels: tiered
+// compilation would otherwise run them unoptimized for the first calls (a 1024³ product's
+// first few runs were up to 2× slower), and every GEMM-heavy program starts with those calls.
 internal static unsafe class GemmPacking
 {
     /// <summary>
@@ -15,6 +18,7 @@ internal static unsafe class GemmPacking
     /// as micro-panels of <paramref name="panelRows"/> rows: panel r holds, for each p, the values
     /// α·op(A)[rowStart + r·MR + i, depthStart + p] at <c>destination[r·MR·depth + p·MR + i]</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(GemmOperand a, int rowStart, int rowCount, int depthStart, int depth, float alpha, int panelRows, float* destination)
     {
         for (int panelStart = 0; panelStart < rowCount; panelStart += panelRows)
@@ -59,6 +63,7 @@ internal static unsafe class GemmPacking
     /// [depthStart, depthStart + depth) × columns [columnStart, columnStart + columnCount) of op(B):
     /// panel j holds op(B)[depthStart + p, columnStart + j·NR + c] at <c>destination[j·NR·depth + p·NR + c]</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(GemmOperand b, int depthStart, int depth, int columnStart, int columnCount, int panelColumns, int panelFirst, int panelCount, float* destination)
     {
         if (!b.Transposed)
@@ -103,6 +108,7 @@ internal static unsafe class GemmPacking
     // the widest vectors: the expert weights come from memory, and this copy runs near the
     // core's read bandwidth (64 experts' 512×2048 weights: 37.6 → 26.3 ms with 128-bit,
     // one-row copies; a plain 512-bit copy of the same bytes takes 30 ms).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackRowMajorB(GemmOperand b, int depthStart, int depth, int columnStart, int columnCount, int panelColumns, int panelFirst, int panelCount, float* destination)
     {
         int fullPanelEnd = panelFirst + Math.Max(0, Math.Min(panelCount, columnCount / panelColumns - panelFirst));
@@ -126,6 +132,7 @@ internal static unsafe class GemmPacking
     private const int RowsPerVisit = 4;
 
     // Row p of panels [panelStart, panelEnd), any of them ragged (zero-padded to NR columns).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackRowMajorBEdge(float* sourceRow, int p, int depth, int columnCount, int panelColumns, int panelStart, int panelEnd, float* destination)
     {
         for (int panel = panelStart; panel < panelEnd; panel++)

@@ -125,6 +125,7 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
     private static int ColumnBlockOf(GemmRectangle rectangle) => ReadsBound(rectangle) ? ReadsBoundColumnBlock : ColumnBlock;
 
     // The five loops over one rectangle on the calling thread.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunRectangle(GemmRectangle rectangle, GemmRectangle? next)
     {
         var problem = rectangle.Problem;
@@ -183,6 +184,7 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
     // and stores at the end of each micro-kernel miss to L2/L3 every time (at 2048³ that cost a
     // fifth of the time). So while one tile is computed, the next tile's lines are prefetched:
     // the micro-kernel runs for thousands of cycles, long enough for them to arrive.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MacroKernel(float* packedA, float* packedB, float* c, int ldc, int mc, int nc, int kc, bool accumulate, ref GemmSourcePrefetcher prefetcher)
     {
         PrefetchTile(c, ldc, Math.Min(TKernel.Rows, mc), Math.Min(TKernel.Columns, nc));
@@ -218,6 +220,7 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
 
     // A ragged tile runs the same full kernel into a scratch tile (the padding is zeros), then
     // only the valid mr × nr part reaches C: same arithmetic, so edges round like the interior.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EdgeTile(int kc, float* panelA, float* panelB, float* c, int ldc, int mr, int nr, bool accumulate, GemmSourcePrefetch prefetch)
     {
         float* scratch = stackalloc float[TKernel.Rows * TKernel.Columns];
