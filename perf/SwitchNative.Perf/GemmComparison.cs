@@ -27,8 +27,8 @@ public static unsafe class GemmComparison
         new("4096×512×2048 dW=Xᵀ·dY", 512, 4096, 2048, TransposeA: true),
         new("4096×512×2048 A·Bᵀ", 4096, 512, 2048, TransposeB: true),
         // Expert products: 4096 rows split unevenly over E experts, each with its own 512×2048
-        // weights; OpenBLAS runs one cblas_sgemm per expert. "% of 1 GEMM" compares with the
-        // single 4096×512×2048 product above on the same thread count.
+        // weights; OpenBLAS runs one cblas_sgemm per expert. "% of 1 GEMM" compares with our
+        // single 4096×512×2048 product (first expert's weights), timed in the same alternation.
         new("grouped E=8 4096×512×2048", 4096, 512, 2048, Groups: 8),
         new("grouped E=64 4096×512×2048", 4096, 512, 2048, Groups: 64),
     ];
@@ -67,21 +67,14 @@ public static unsafe class GemmComparison
             Console.WriteLine($"FMA peak: {string.Join(", ", peaks.Select(p => $"{p.Value:F0} GFLOP/s on {p.Key} thread(s)"))}");
             Console.WriteLine($"{"shape (M×K×N)",-28} {"threads",7} {"ours GFLOP/s",13} {"OpenBLAS",9} {"ratio",6} {"% peak",7} {"% of 1 GEMM",12}");
         }
-        var singleRates = new Dictionary<int, double>();
         foreach (var item in cases)
             foreach (int threads in threadCounts)
             {
-                var (ours, peer) = Measure(item, threads, repeats, haveOpenBlas);
+                var (ours, peer, single) = Measure(item, threads, repeats, haveOpenBlas);
                 double flops = 2.0 * item.M * item.N * item.K;
                 double oursRate = flops / ours / 1e9, peerRate = flops / peer / 1e9;
-                if (item.Groups == 0 && item is { M: 4096, K: 512, N: 2048, TransposeA: false, TransposeB: false }) singleRates[threads] = oursRate;
-                if (item.Groups > 0 && !singleRates.ContainsKey(threads))
-                {
-                    // The single product was filtered out of the table: time it for the comparison only.
-                    var singleCase = Cases.First(candidate => candidate.Groups == 0 && candidate is { M: 4096, K: 512, N: 2048, TransposeA: false, TransposeB: false });
-                    singleRates[threads] = flops / Measure(singleCase, threads, repeats, haveOpenBlas: false).Ours / 1e9;
-                }
-                double? ofSingle = item.Groups > 0 ? oursRate / singleRates[threads] : null;
+                // Same flops: the grouped rate over the single product's rate is the inverse time ratio.
+                double? ofSingle = item.Groups > 0 ? single / ours : null;
                 if (json)
                     Console.WriteLine(JsonSerializer.Serialize(new { shape = item.Label, item.M, item.K, item.N, groups = item.Groups, threads, ours_gflops = oursRate, openblas_gflops = haveOpenBlas ? peerRate : (double?)null, ratio = haveOpenBlas ? oursRate / peerRate : (double?)null, peak_fraction = oursRate / peaks[threads], fraction_of_single_gemm = ofSingle }));
                 else
@@ -89,8 +82,9 @@ public static unsafe class GemmComparison
             }
     }
 
-    // Median seconds of ours and of OpenBLAS, alternating so both see the same machine state.
-    private static (double Ours, double Peer) Measure(Case item, int threads, int repeats, bool haveOpenBlas)
+    // Median seconds of ours and of OpenBLAS (and, for grouped cases, of our single product of the
+    // same size), alternating so all see the same machine state.
+    private static (double Ours, double Peer, double Single) Measure(Case item, int threads, int repeats, bool haveOpenBlas)
     {
         using var device = new CpuDevice(threads);
         using var a = device.Allocate(item.TransposeA ? [item.K, item.M] : [item.M, item.K]);
@@ -101,47 +95,51 @@ public static unsafe class GemmComparison
         device.FillUniform(1, 2, -1, 1, b);
         if (haveOpenBlas) OpenBlas.Threads(threads);
         float* pa = Pointer(a), pb = Pointer(b), pc = Pointer(c);
-        return Alternate(repeats, () => device.Gemm(a, item.TransposeA, b, item.TransposeB, 1f, 0f, c),
+        var medians = Alternate(repeats, () => device.Gemm(a, item.TransposeA, b, item.TransposeB, 1f, 0f, c),
             haveOpenBlas ? () => OpenBlas.Gemm(item.TransposeA, item.TransposeB, item.M, item.N, item.K, 1f, pa, pb, 0f, pc) : null);
+        return (medians[0], medians[1], double.NaN);
     }
 
-    // Median seconds of each, run by run in turn after one untimed warm-up of both; NaN for a missing peer.
-    private static (double Ours, double Peer) Alternate(int repeats, Action ours, Action? peer)
+    // Median seconds of each contender, run by run in turn after one untimed warm-up of all; NaN for a missing one.
+    private static double[] Alternate(int repeats, params Action?[] contenders)
     {
-        var oursSeconds = new List<double>();
-        var peerSeconds = new List<double>();
+        var seconds = contenders.Select(_ => new List<double>()).ToArray();
         for (int run = 0; run <= repeats; run++)
-        {
-            var stopwatch = Stopwatch.StartNew();
-            ours();
-            if (run > 0) oursSeconds.Add(stopwatch.Elapsed.TotalSeconds);
-            if (peer is null) continue;
-            stopwatch.Restart();
-            peer();
-            if (run > 0) peerSeconds.Add(stopwatch.Elapsed.TotalSeconds);
-        }
-        return (Median(oursSeconds), peer is null ? double.NaN : Median(peerSeconds));
+            for (int index = 0; index < contenders.Length; index++)
+            {
+                if (contenders[index] is not { } contender) continue;
+                var stopwatch = Stopwatch.StartNew();
+                contender();
+                if (run > 0) seconds[index].Add(stopwatch.Elapsed.TotalSeconds);
+            }
+        return seconds.Select(samples => samples.Count == 0 ? double.NaN : Median(samples)).ToArray();
     }
 
     // The expert product: ours is one GroupedGemm call; OpenBLAS one cblas_sgemm per group.
-    private static (double Ours, double Peer) MeasureGrouped(CpuDevice device, Case item, int threads, int repeats, bool haveOpenBlas)
+    private static (double Ours, double Peer, double Single) MeasureGrouped(CpuDevice device, Case item, int threads, int repeats, bool haveOpenBlas)
     {
         var offsets = UnevenOffsets(item.M, item.Groups);
         using var a = device.Allocate([item.M, item.K]);
         using var b = device.Allocate([item.Groups, item.K, item.N]);
         using var c = device.Allocate([item.M, item.N]);
+        using var singleWeights = device.Allocate([item.K, item.N]);
         device.FillUniform(1, 1, -1, 1, a);
         device.FillUniform(1, 2, -1, 1, b);
+        device.FillUniform(1, 3, -1, 1, singleWeights);
         if (haveOpenBlas) OpenBlas.Threads(threads);
         float* pa = Pointer(a), pb = Pointer(b), pc = Pointer(c);
-        return Alternate(repeats, () => device.GroupedGemm(a, b, false, 1f, 0f, c, offsets), haveOpenBlas ? () =>
-        {
-            for (int g = 0; g < item.Groups; g++)
+        var medians = Alternate(repeats,
+            () => device.GroupedGemm(a, b, false, 1f, 0f, c, offsets),
+            haveOpenBlas ? () =>
             {
-                int rows = offsets[g + 1] - offsets[g];
-                if (rows > 0) OpenBlas.Gemm(false, false, rows, item.N, item.K, 1f, pa + (long)offsets[g] * item.K, pb + (long)g * item.K * item.N, 0f, pc + (long)offsets[g] * item.N);
-            }
-        } : null);
+                for (int g = 0; g < item.Groups; g++)
+                {
+                    int rows = offsets[g + 1] - offsets[g];
+                    if (rows > 0) OpenBlas.Gemm(false, false, rows, item.N, item.K, 1f, pa + (long)offsets[g] * item.K, pb + (long)g * item.K * item.N, 0f, pc + (long)offsets[g] * item.N);
+                }
+            } : null,
+            () => device.Gemm(a, false, singleWeights, false, 1f, 0f, c));
+        return (medians[0], medians[1], medians[2]);
     }
 
     private static float* Pointer(Tensor tensor) => (float*)((HostBuffer)tensor.Buffer).Pointer + tensor.ElementOffset;
