@@ -52,12 +52,10 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
         _packedB = new GemmWorkspace((long)DepthBlock * ColumnBlock);
     }
 
-    public void Run(GemmOperand a, GemmOperand b, float alpha, float beta, float* c, int m, int n, int k) =>
-        RunBatch([new GemmProblem(a, b, alpha, beta, c, m, n, k)]);
-
     /// <summary>
-    /// Runs independent products as one job (the grouped expert GEMMs): each product is cut
-    /// into per-thread rectangles exactly as <see cref="Run"/> would cut it, and each thread
+    /// Runs independent products as one job (a single GEMM is a batch of one; the grouped expert
+    /// GEMMs hand over every expert's product): each product is cut into per-thread rectangles
+    /// the same way whatever else is in the batch, and each thread
     /// works through its rectangle of every product in turn, so the threads meet once per
     /// batch instead of once per product. Results are bit-identical to running them one by one.
     /// </summary>
@@ -214,7 +212,7 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
         for (int row = 0; row < rows; row++)
         {
             float* line = tile + (long)row * ldc;
-            for (int column = 0; column < columns; column += 16) Sse.Prefetch0(line + column);
+            for (int column = 0; column < columns; column += GemmSourcePrefetch.FloatsPerLine) Sse.Prefetch0(line + column);
         }
     }
 
