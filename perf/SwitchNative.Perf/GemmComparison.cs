@@ -1,6 +1,8 @@
 // `compare gemm`: our CPU GEMM and OpenBLAS's cblas_sgemm on the same buffers, alternating
-// run by run, on one and on all threads; medians, GFLOP/s, ratio and % of the measured FMA
-// peak. OpenBLAS picks its kernels at load time: unset OPENBLAS_CORETYPE in this command's
+// run by run, on one and on all threads; median GFLOP/s of each, ratio and % of the measured
+// FMA peak. The ratio is the median over rounds of OpenBLAS's time / ours in the same round:
+// on a shared machine whole rounds land in slow phases, and a paired ratio cancels them where
+// the ratio of two separate medians does not. OpenBLAS picks its kernels at load time: unset OPENBLAS_CORETYPE in this command's
 // environment to let it use AVX-512 (`env -u OPENBLAS_CORETYPE dotnet run ...`).
 using System.Diagnostics;
 using System.Text.Json;
@@ -70,21 +72,22 @@ public static unsafe class GemmComparison
         foreach (var item in cases)
             foreach (int threads in threadCounts)
             {
-                var (ours, peer, single) = Measure(item, threads, repeats, haveOpenBlas);
+                var timing = Measure(item, threads, repeats, haveOpenBlas);
                 double flops = 2.0 * item.M * item.N * item.K;
-                double oursRate = flops / ours / 1e9, peerRate = flops / peer / 1e9;
+                double oursRate = flops / Median(timing[0]) / 1e9, peerRate = flops / Median(timing[1]) / 1e9;
+                double ratio = PairedRatio(timing[1], timing[0]);
                 // Same flops: the grouped rate over the single product's rate is the inverse time ratio.
-                double? ofSingle = item.Groups > 0 ? single / ours : null;
+                double? ofSingle = item.Groups > 0 ? PairedRatio(timing[2], timing[0]) : null;
                 if (json)
-                    Console.WriteLine(JsonSerializer.Serialize(new { shape = item.Label, item.M, item.K, item.N, groups = item.Groups, threads, ours_gflops = oursRate, openblas_gflops = haveOpenBlas ? peerRate : (double?)null, ratio = haveOpenBlas ? oursRate / peerRate : (double?)null, peak_fraction = oursRate / peaks[threads], fraction_of_single_gemm = ofSingle }));
+                    Console.WriteLine(JsonSerializer.Serialize(new { shape = item.Label, item.M, item.K, item.N, groups = item.Groups, threads, ours_gflops = oursRate, openblas_gflops = haveOpenBlas ? peerRate : (double?)null, ratio = haveOpenBlas ? ratio : (double?)null, peak_fraction = oursRate / peaks[threads], fraction_of_single_gemm = ofSingle }));
                 else
-                    Console.WriteLine($"{item.Label,-28} {threads,7} {oursRate,13:F1} {(haveOpenBlas ? peerRate.ToString("F1") : "n/a"),9} {(haveOpenBlas ? (oursRate / peerRate).ToString("F2") : "n/a"),6} {100 * oursRate / peaks[threads],6:F0}% {(ofSingle is { } f ? $"{100 * f,11:F0}%" : "")}");
+                    Console.WriteLine($"{item.Label,-28} {threads,7} {oursRate,13:F1} {(haveOpenBlas ? peerRate.ToString("F1") : "n/a"),9} {(haveOpenBlas ? ratio.ToString("F2") : "n/a"),6} {100 * oursRate / peaks[threads],6:F0}% {(ofSingle is { } f ? $"{100 * f,11:F0}%" : "")}");
             }
     }
 
-    // Median seconds of ours and of OpenBLAS (and, for grouped cases, of our single product of the
-    // same size), alternating so all see the same machine state.
-    private static (double Ours, double Peer, double Single) Measure(Case item, int threads, int repeats, bool haveOpenBlas)
+    // Seconds per round of ours and of OpenBLAS (and, for grouped cases, of our single product of
+    // the same size), alternating so all see the same machine state.
+    private static List<double>[] Measure(Case item, int threads, int repeats, bool haveOpenBlas)
     {
         using var device = new CpuDevice(threads);
         using var a = device.Allocate(item.TransposeA ? [item.K, item.M] : [item.M, item.K]);
@@ -95,13 +98,12 @@ public static unsafe class GemmComparison
         device.FillUniform(1, 2, -1, 1, b);
         if (haveOpenBlas) OpenBlas.Threads(threads);
         float* pa = Pointer(a), pb = Pointer(b), pc = Pointer(c);
-        var medians = Alternate(repeats, () => device.Gemm(a, item.TransposeA, b, item.TransposeB, 1f, 0f, c),
+        return Alternate(repeats, () => device.Gemm(a, item.TransposeA, b, item.TransposeB, 1f, 0f, c),
             haveOpenBlas ? () => OpenBlas.Gemm(item.TransposeA, item.TransposeB, item.M, item.N, item.K, 1f, pa, pb, 0f, pc) : null);
-        return (medians[0], medians[1], double.NaN);
     }
 
-    // Median seconds of each contender, run by run in turn after one untimed warm-up of all; NaN for a missing one.
-    private static double[] Alternate(int repeats, params Action?[] contenders)
+    // Seconds of each contender per round, run by run in turn after one untimed warm-up round; empty for a missing one.
+    private static List<double>[] Alternate(int repeats, params Action?[] contenders)
     {
         var seconds = contenders.Select(_ => new List<double>()).ToArray();
         for (int run = 0; run <= repeats; run++)
@@ -112,11 +114,11 @@ public static unsafe class GemmComparison
                 contender();
                 if (run > 0) seconds[index].Add(stopwatch.Elapsed.TotalSeconds);
             }
-        return seconds.Select(samples => samples.Count == 0 ? double.NaN : Median(samples)).ToArray();
+        return seconds;
     }
 
     // The expert product: ours is one GroupedGemm call; OpenBLAS one cblas_sgemm per group.
-    private static (double Ours, double Peer, double Single) MeasureGrouped(CpuDevice device, Case item, int threads, int repeats, bool haveOpenBlas)
+    private static List<double>[] MeasureGrouped(CpuDevice device, Case item, int threads, int repeats, bool haveOpenBlas)
     {
         var offsets = UnevenOffsets(item.M, item.Groups);
         using var a = device.Allocate([item.M, item.K]);
@@ -128,7 +130,7 @@ public static unsafe class GemmComparison
         device.FillUniform(1, 3, -1, 1, singleWeights);
         if (haveOpenBlas) OpenBlas.Threads(threads);
         float* pa = Pointer(a), pb = Pointer(b), pc = Pointer(c);
-        var medians = Alternate(repeats,
+        return Alternate(repeats,
             () => device.GroupedGemm(a, b, false, 1f, 0f, c, offsets),
             haveOpenBlas ? () =>
             {
@@ -139,14 +141,18 @@ public static unsafe class GemmComparison
                 }
             } : null,
             () => device.Gemm(a, false, singleWeights, false, 1f, 0f, c));
-        return (medians[0], medians[1], medians[2]);
     }
 
     private static float* Pointer(Tensor tensor) => (float*)((HostBuffer)tensor.Buffer).Pointer + tensor.ElementOffset;
 
-    private static double Median(List<double> samples)
+    // NaN when there are no samples (OpenBLAS missing).
+    private static double Median(IEnumerable<double> samples)
     {
-        samples.Sort();
-        return samples[samples.Count / 2];
+        var sorted = samples.Order().ToList();
+        return sorted.Count == 0 ? double.NaN : sorted[sorted.Count / 2];
     }
+
+    // Median over rounds of numerator[round] / denominator[round].
+    private static double PairedRatio(List<double> numerator, List<double> denominator) =>
+        Median(numerator.Zip(denominator, (top, bottom) => top / bottom));
 }

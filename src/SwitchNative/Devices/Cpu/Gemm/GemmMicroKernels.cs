@@ -1,14 +1,24 @@
 // The three register tiles. Each k step loads one row of B̃ (NR floats), broadcasts each of the
 // MR values of Ã's column and issues MR·NR/width FMAs into accumulators that never leave
-// registers: that is the whole arithmetic of the GEMM. Every fourth step the kernel also
-// requests one cache line of the next B block's source (GemmSourcePrefetch), when given any.
+// registers: that is the whole arithmetic of the GEMM. Each step also prefetches the B̃ row
+// AheadSteps steps on (products with many rows stream B̃ from L2; elsewhere the line is already
+// in L1 and the hint costs one load slot), and every fourth step requests one cache line of
+// the next B block's source (GemmSourcePrefetch), when given any.
 //   Vector512: 8×32, 16 zmm accumulators + 2 B vectors + 1 broadcast (of 32 registers).
 //   Vector256: 6×16, 12 ymm accumulators + 2 B vectors + 1 broadcast (of 16 registers).
 //   Vector128: 4×8,   8 xmm accumulators + 2 B vectors + 1 broadcast.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SwitchNative.Devices.Cpu.Gemm;
+
+/// <summary>How far ahead the micro-kernels prefetch the packed B micro-panel they read.</summary>
+internal static class MicroKernelStream
+{
+    /// <summary>Depth steps between a B̃ row's prefetch and its use (16 steps of the 8×32 tile ≈ 130 cycles, L2's latency with room).</summary>
+    public const int AheadSteps = 16;
+}
 
 /// <summary>8×32 tile of Vector512 FMAs (AVX-512).</summary>
 internal readonly unsafe struct MicroKernel512 : IGemmMicroKernel
@@ -25,6 +35,11 @@ internal readonly unsafe struct MicroKernel512 : IGemmMicroKernel
         int prefetchLine = prefetch.Line, prefetchCount = prefetch.Count;
         for (int p = 0; p < depth; p++)
         {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(packedB + MicroKernelStream.AheadSteps * 32);
+                Sse.Prefetch0(packedB + MicroKernelStream.AheadSteps * 32 + 16);
+            }
             var b0 = Vector512.Load(packedB);
             var b1 = Vector512.Load(packedB + 16);
             var a = Vector512.Create(packedA[0]); c00 = Vector512.FusedMultiplyAdd(a, b0, c00); c01 = Vector512.FusedMultiplyAdd(a, b1, c01);
@@ -78,6 +93,7 @@ internal readonly unsafe struct MicroKernel256 : IGemmMicroKernel
         int prefetchLine = prefetch.Line, prefetchCount = prefetch.Count;
         for (int p = 0; p < depth; p++)
         {
+            if (Sse.IsSupported) Sse.Prefetch0(packedB + MicroKernelStream.AheadSteps * 16);
             var b0 = Vector256.Load(packedB);
             var b1 = Vector256.Load(packedB + 8);
             var a = Vector256.Create(packedA[0]); c00 = Vector256.MultiplyAddEstimate(a, b0, c00); c01 = Vector256.MultiplyAddEstimate(a, b1, c01);
@@ -126,6 +142,7 @@ internal readonly unsafe struct MicroKernel128 : IGemmMicroKernel
         int prefetchLine = prefetch.Line, prefetchCount = prefetch.Count;
         for (int p = 0; p < depth; p++)
         {
+            if (Sse.IsSupported && (p & 1) == 0) Sse.Prefetch0(packedB + MicroKernelStream.AheadSteps * 8);
             var b0 = Vector128.Load(packedB);
             var b1 = Vector128.Load(packedB + 4);
             var a = Vector128.Create(packedA[0]); c00 = Vector128.MultiplyAddEstimate(a, b0, c00); c01 = Vector128.MultiplyAddEstimate(a, b1, c01);

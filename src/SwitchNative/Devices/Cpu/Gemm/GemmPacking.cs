@@ -28,14 +28,14 @@ internal static unsafe class GemmPacking
             int firstRow = rowStart + panelStart;
             if (a.Transposed)
             {
-                // Stored [K, M]: for fixed p the panel's rows are contiguous in memory.
+                // Stored [K, M]: for fixed p the panel's rows are contiguous in memory, a scaled
+                // copy (vectorized: the weight gradient Xᵀ·dY packs all of X this way).
                 for (int p = 0; p < depth; p++)
                 {
                     float* source = a.Data + (long)(depthStart + p) * a.Rows + firstRow;
                     float* target = panel + p * panelRows;
-                    int i = 0;
-                    for (; i < rows; i++) target[i] = alpha * source[i];
-                    for (; i < panelRows; i++) target[i] = 0f;
+                    CopyScaled(source, target, rows, alpha);
+                    for (int i = rows; i < panelRows; i++) target[i] = 0f;
                 }
             }
             else
@@ -157,6 +157,18 @@ internal static unsafe class GemmPacking
             for (; c + Vector256<float>.Count <= count; c += Vector256<float>.Count) Vector256.Load(source + c).Store(target + c);
         for (; c + Vector128<float>.Count <= count; c += Vector128<float>.Count) Vector128.Load(source + c).Store(target + c);
         for (; c < count; c++) target[c] = source[c];
+    }
+
+    // target[0..count) = α·source[0..count) with the widest vectors that fit (a panel is 4–8 rows).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyScaled(float* source, float* target, int count, float alpha)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count) (Vector256.Load(source + i) * alpha).Store(target + i);
+        if (Vector128.IsHardwareAccelerated)
+            for (; i + Vector128<float>.Count <= count; i += Vector128<float>.Count) (Vector128.Load(source + i) * alpha).Store(target + i);
+        for (; i < count; i++) target[i] = alpha * source[i];
     }
 
     // Writes the transpose of the 8×8 block at source (row stride sourceStride) to target (row

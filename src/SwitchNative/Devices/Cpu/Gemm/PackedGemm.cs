@@ -1,22 +1,31 @@
 // The BLIS-style GEMM driver: C = α·op(A)·op(B) + β·C.
 //
 // C is cut into one rectangle per thread (along N when N ≥ M, else along M, on tile
-// boundaries); each thread then runs the classic five loops on its rectangle with its own
-// packing buffers, so threads never wait on each other:
+// boundaries); each thread then runs blocked loops on its rectangle with its own packing
+// buffers, so threads never wait on each other. Two arrangements, chosen per product:
 //
-//   for jc in N by NC:                 pack op(B)[pc.., jc..] (KC × NC, L3)
-//     for pc in K by KC:
-//       for ic in M by MC:             pack op(A)[ic.., pc..] (MC × KC, L2)
-//         for jr in NC by NR:          B micro-panel KC × NR stays in L1
-//           for ir in MC by MR:        micro-kernel on an MR × NR tile of C
+//  - Many rows (M > MC; OpenBLAS's arrangement):
+//      for ic in M by 2048:              (one chunk for most products)
+//        for pc in K by KC = 512:        pack op(A)[ic.., pc..] once (2048 × 512, 4 MB)
+//          for jc in N by NC = 512:      pack op(B)[pc.., jc..] (512 × 512, 1 MB: stays in L2)
+//            MR × NR tiles along each row of tiles: one A micro-panel (MR × 512, 16 KB)
+//            stays in L1 for the row while the B micro-panels stream from L2, prefetched a
+//            few steps ahead inside the micro-kernel.
+//    The deep KC halves the passes over C (each loads and stores all of C) compared with a B
+//    micro-panel that must fit in L1, and A — a strided transpose to pack for Xᵀ·dY — is
+//    packed once instead of once per column block. Against the classic loops below this
+//    took 2048³ from 1.07–1.17× slower than OpenBLAS to 1.02–1.03× and Xᵀ·dY from 1.04–1.06×
+//    to 1.00–1.03× (1 thread, same-round paired timings).
+//  - Few rows (M ≤ MC, an expert's tokens): every B block is used by those few rows only, so
+//    reading B dominates. The classic loops (jc by 512 → pc by 256 → pack B → ic → pack A)
+//    with the tiles down each column, so a B micro-panel (256 × NR) stays in L1, and the next
+//    B block's source is prefetched from inside the micro-kernel (GemmSourcePrefetch), with
+//    blocks small enough that it and the packed block both fit in L2.
+// The next tile of C is always prefetched.
 //
-// A rectangle of at most MC rows (an expert's few tokens) uses a narrower NC and prefetches
-// the next B block's source from inside the micro-kernel (GemmSourcePrefetch): there, reading
-// B from memory costs about as much as the multiply. The next tile of C is always prefetched.
-//
-// Every C element is summed in the same order whatever the partition: the KC blocks run in
-// sequence and each tile is computed by the same kernel, so results do not depend on the
-// thread count.
+// Every C element is summed in the same order whatever the partition: the KC blocks (fixed
+// per product) run in sequence and each tile is computed by the same kernel, so results do
+// not depend on the thread count.
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
@@ -26,17 +35,23 @@ namespace SwitchNative.Devices.Cpu.Gemm;
 /// <summary>Blocked, packed, multithreaded GEMM over one micro-kernel.</summary>
 internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : IGemmMicroKernel
 {
-    /// <summary>KC: depth of a packed block; a B micro-panel (KC·NR floats) should sit in L1.</summary>
-    public const int DepthBlock = 256;
+    /// <summary>KC of products with many rows: the depth of a packed block (A micro-panel MR × KC in L1).</summary>
+    public const int DepthBlock = 512;
 
-    /// <summary>MC: rows of a packed A block; MC·KC floats should sit in L2.</summary>
+    /// <summary>KC of products with few rows: a B micro-panel (KC·NR floats) should sit in L1.</summary>
+    public const int FewRowsDepthBlock = 256;
+
+    /// <summary>MC of products with few rows: rows of a packed A block; a product with at most this many rows counts as few rows.</summary>
     public static int RowBlock => TKernel.Rows * 24;
 
-    /// <summary>NC: columns of a packed B block.</summary>
-    public static int ColumnBlock => TKernel.Columns * 128;
+    /// <summary>Rows of A packed at once for products with many rows (2048 × KC floats, 4 MB, at MR = 8).</summary>
+    public static int RowChunk => TKernel.Rows * 256;
 
-    /// <summary>NC for rectangles of at most one row block (see ReadsBound): 512 columns at NR = 32.</summary>
-    public static int ReadsBoundColumnBlock => TKernel.Columns * 16;
+    /// <summary>NC of products with many rows: a packed B block (KC × NC, 1 MB) should sit in L2.</summary>
+    public const int ColumnBlock = 512;
+
+    /// <summary>NC of products with few rows (512 columns at NR = 32): the packed block and the next one's source fit in L2.</summary>
+    public static int FewRowsColumnBlock => TKernel.Columns * 16;
 
     // Below this many multiply-adds (of a whole batch) the work runs on one thread: waking a second costs more.
     private const long MinimumParallelWork = 1L << 20;
@@ -48,8 +63,8 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
     public PackedGemm(CpuParallel parallel)
     {
         _parallel = parallel;
-        _packedA = new GemmWorkspace((long)RowBlock * DepthBlock);
-        _packedB = new GemmWorkspace((long)DepthBlock * ColumnBlock);
+        _packedA = new GemmWorkspace(Math.Max((long)RowChunk * DepthBlock, (long)RowBlock * FewRowsDepthBlock));
+        _packedB = new GemmWorkspace(Math.Max((long)DepthBlock * ColumnBlock, (long)FewRowsDepthBlock * FewRowsColumnBlock));
     }
 
     /// <summary>
@@ -113,45 +128,21 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
         return true;
     }
 
-    // A rectangle with at most one row block (an expert's few tokens) multiplies each B block
-    // against those rows only, so reading B dominates: its blocks are narrower (the packed block
-    // and the prefetched source of the next one both fit in L2) and the next block's source is
-    // prefetched while the current one is used. Larger rectangles reuse each packed B block over
-    // many row blocks and keep the wide block without prefetch (which measured no gain there).
-    private static bool ReadsBound(GemmRectangle rectangle) => rectangle.RowCount <= RowBlock;
+    // Few rows: see the top of the file. Decided per product, not per rectangle, because it sets
+    // KC and so the rounding: a thread's share must be summed exactly as the whole would be.
+    private static bool FewRows(GemmProblem problem) => problem.M <= RowBlock;
 
-    private static int ColumnBlockOf(GemmRectangle rectangle) => ReadsBound(rectangle) ? ReadsBoundColumnBlock : ColumnBlock;
 
-    // The five loops over one rectangle on the calling thread.
+    // The loops over one rectangle on the calling thread.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunRectangle(GemmRectangle rectangle, GemmRectangle? next)
     {
-        var problem = rectangle.Problem;
         float* packedA = _packedA.Rent();
         float* packedB = _packedB.Rent();
         try
         {
-            int columnBlock = ColumnBlockOf(rectangle);
-            int columnEnd = rectangle.ColumnStart + rectangle.ColumnCount, rowEnd = rectangle.RowStart + rectangle.RowCount;
-            int rowTiles = (rectangle.RowCount + TKernel.Rows - 1) / TKernel.Rows;
-            for (int jc = rectangle.ColumnStart; jc < columnEnd; jc += columnBlock)
-            {
-                int nc = Math.Min(columnBlock, columnEnd - jc);
-                int panelCount = (nc + TKernel.Columns - 1) / TKernel.Columns;
-                for (int pc = 0; pc < problem.K; pc += DepthBlock)
-                {
-                    int kc = Math.Min(DepthBlock, problem.K - pc);
-                    bool accumulate = pc > 0 || problem.Beta != 0f;
-                    GemmPacking.PackB(problem.B, pc, kc, jc, nc, TKernel.Columns, 0, panelCount, packedB);
-                    var prefetcher = ReadsBound(rectangle) ? NextBlockPrefetcher(rectangle, columnBlock, jc, pc, next, rowTiles * panelCount, kc) : GemmSourcePrefetcher.None;
-                    for (int ic = rectangle.RowStart; ic < rowEnd; ic += RowBlock)
-                    {
-                        int mc = Math.Min(RowBlock, rowEnd - ic);
-                        GemmPacking.PackA(problem.A, ic, mc, pc, kc, problem.Alpha, TKernel.Rows, packedA);
-                        MacroKernel(packedA, packedB, problem.C + (long)ic * problem.N + jc, problem.N, mc, nc, kc, accumulate, ref prefetcher);
-                    }
-                }
-            }
+            if (FewRows(rectangle.Problem)) RunFewRows(rectangle, next, packedA, packedB);
+            else RunManyRows(rectangle, packedA, packedB);
         }
         finally
         {
@@ -160,49 +151,118 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
         }
     }
 
-    // The source of the B block packed after block (jc, pc): the next depth block, else the next
-    // column block, else the first block of the next rectangle.
-    private static GemmSourcePrefetcher NextBlockPrefetcher(GemmRectangle rectangle, int columnBlock, int jc, int pc, GemmRectangle? next, int calls, int kernelDepth)
+    // Many rows: A is packed once (RowChunk rows × KC at a time) and reused by every column
+    // block, because packing op(A) costs most when it is a strided transpose (Xᵀ·dY); B̃ blocks
+    // of 512 × 512 are packed in turn and the tiles run along rows of tiles.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunManyRows(GemmRectangle rectangle, float* packedA, float* packedB)
+    {
+        var problem = rectangle.Problem;
+        int columnEnd = rectangle.ColumnStart + rectangle.ColumnCount, rowEnd = rectangle.RowStart + rectangle.RowCount;
+        for (int ic = rectangle.RowStart; ic < rowEnd; ic += RowChunk)
+        {
+            int mc = Math.Min(RowChunk, rowEnd - ic);
+            for (int pc = 0; pc < problem.K; pc += DepthBlock)
+            {
+                int kc = Math.Min(DepthBlock, problem.K - pc);
+                bool accumulate = pc > 0 || problem.Beta != 0f;
+                GemmPacking.PackA(problem.A, ic, mc, pc, kc, problem.Alpha, TKernel.Rows, packedA);
+                for (int jc = rectangle.ColumnStart; jc < columnEnd; jc += ColumnBlock)
+                {
+                    int nc = Math.Min(ColumnBlock, columnEnd - jc);
+                    GemmPacking.PackB(problem.B, pc, kc, jc, nc, TKernel.Columns, 0, (nc + TKernel.Columns - 1) / TKernel.Columns, packedB);
+                    var none = GemmSourcePrefetcher.None;
+                    MacroKernel(packedA, packedB, problem.C + (long)ic * problem.N + jc, problem.N, mc, nc, kc, accumulate, alongRows: true, ref none);
+                }
+            }
+        }
+    }
+
+    // Few rows: the classic five loops, the tiles down each column of tiles, and the next B
+    // block's source prefetched while the current block is in use.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunFewRows(GemmRectangle rectangle, GemmRectangle? next, float* packedA, float* packedB)
+    {
+        var problem = rectangle.Problem;
+        int columnEnd = rectangle.ColumnStart + rectangle.ColumnCount, rowEnd = rectangle.RowStart + rectangle.RowCount;
+        int rowTiles = (rectangle.RowCount + TKernel.Rows - 1) / TKernel.Rows;
+        for (int jc = rectangle.ColumnStart; jc < columnEnd; jc += FewRowsColumnBlock)
+        {
+            int nc = Math.Min(FewRowsColumnBlock, columnEnd - jc);
+            int panelCount = (nc + TKernel.Columns - 1) / TKernel.Columns;
+            for (int pc = 0; pc < problem.K; pc += FewRowsDepthBlock)
+            {
+                int kc = Math.Min(FewRowsDepthBlock, problem.K - pc);
+                bool accumulate = pc > 0 || problem.Beta != 0f;
+                GemmPacking.PackB(problem.B, pc, kc, jc, nc, TKernel.Columns, 0, panelCount, packedB);
+                var prefetcher = NextBlockPrefetcher(rectangle, jc, pc, next, rowTiles * panelCount, kc);
+                for (int ic = rectangle.RowStart; ic < rowEnd; ic += RowBlock)
+                {
+                    int mc = Math.Min(RowBlock, rowEnd - ic);
+                    GemmPacking.PackA(problem.A, ic, mc, pc, kc, problem.Alpha, TKernel.Rows, packedA);
+                    MacroKernel(packedA, packedB, problem.C + (long)ic * problem.N + jc, problem.N, mc, nc, kc, accumulate, alongRows: false, ref prefetcher);
+                }
+            }
+        }
+    }
+
+    // The source of the B block packed after block (jc, pc) of a few-rows product: the next
+    // depth block, else the next column block, else the first block of the next rectangle.
+    private static GemmSourcePrefetcher NextBlockPrefetcher(GemmRectangle rectangle, int jc, int pc, GemmRectangle? next, int calls, int kernelDepth)
     {
         var problem = rectangle.Problem;
         int columnEnd = rectangle.ColumnStart + rectangle.ColumnCount;
-        if (pc + DepthBlock < problem.K)
-            return GemmSourcePrefetcher.ForB(problem.B, pc + DepthBlock, Math.Min(DepthBlock, problem.K - pc - DepthBlock), jc, Math.Min(columnBlock, columnEnd - jc), calls, kernelDepth);
+        int columnBlock = FewRowsColumnBlock, depthBlock = FewRowsDepthBlock;
+        if (pc + depthBlock < problem.K)
+            return GemmSourcePrefetcher.ForB(problem.B, pc + depthBlock, Math.Min(depthBlock, problem.K - pc - depthBlock), jc, Math.Min(columnBlock, columnEnd - jc), calls, kernelDepth);
         if (jc + columnBlock < columnEnd)
-            return GemmSourcePrefetcher.ForB(problem.B, 0, Math.Min(DepthBlock, problem.K), jc + columnBlock, Math.Min(columnBlock, columnEnd - jc - columnBlock), calls, kernelDepth);
+            return GemmSourcePrefetcher.ForB(problem.B, 0, Math.Min(depthBlock, problem.K), jc + columnBlock, Math.Min(columnBlock, columnEnd - jc - columnBlock), calls, kernelDepth);
         if (next is { } following)
-            return GemmSourcePrefetcher.ForB(following.Problem.B, 0, Math.Min(DepthBlock, following.Problem.K), following.ColumnStart, Math.Min(ColumnBlockOf(following), following.ColumnCount), calls, kernelDepth);
+        {
+            // The next rectangle's first block: a many-rows product packs A first, then B̃ from its first column block.
+            var (depth, columns) = FewRows(following.Problem) ? (FewRowsDepthBlock, FewRowsColumnBlock) : (DepthBlock, ColumnBlock);
+            return GemmSourcePrefetcher.ForB(following.Problem.B, 0, Math.Min(depth, following.Problem.K), following.ColumnStart, Math.Min(columns, following.ColumnCount), calls, kernelDepth);
+        }
         return GemmSourcePrefetcher.None;
     }
 
-    // Runs the micro-kernel over every MR × NR tile of an mc × nc block of C, down each column
-    // of tiles (the B micro-panel stays in L1 while A's micro-panels stream from L2).
-    // C is the one operand that is not packed: a tile's 8 rows lie ldc floats apart, on as many
-    // pages, so the hardware prefetchers never see a stream, and without help the tile's loads
+    // Runs the micro-kernel over every MR × NR tile of an mc × nc block of C: along each row of
+    // tiles (alongRows: the A micro-panel stays in L1, B micro-panels stream from L2) or down
+    // each column (the B micro-panel stays in L1, A micro-panels stream from L2).
+    // C is the one operand that is not packed: a tile's rows lie ldc floats apart, on as many
+    // pages, so the hardware prefetchers do not follow them, and without help the tile's loads
     // and stores at the end of each micro-kernel miss to L2/L3 every time (at 2048³ that cost a
     // fifth of the time). So while one tile is computed, the next tile's lines are prefetched:
     // the micro-kernel runs for thousands of cycles, long enough for them to arrive.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MacroKernel(float* packedA, float* packedB, float* c, int ldc, int mc, int nc, int kc, bool accumulate, ref GemmSourcePrefetcher prefetcher)
+    private static void MacroKernel(float* packedA, float* packedB, float* c, int ldc, int mc, int nc, int kc, bool accumulate, bool alongRows, ref GemmSourcePrefetcher prefetcher)
     {
-        PrefetchTile(c, ldc, Math.Min(TKernel.Rows, mc), Math.Min(TKernel.Columns, nc));
-        for (int column = 0; column < nc; column += TKernel.Columns)
+        int rowTiles = (mc + TKernel.Rows - 1) / TKernel.Rows, columnTiles = (nc + TKernel.Columns - 1) / TKernel.Columns;
+        int tiles = rowTiles * columnTiles;
+        var (row, column) = TileAt(0, alongRows, rowTiles, columnTiles);
+        PrefetchTile(c + (long)row * ldc + column, ldc, Math.Min(TKernel.Rows, mc - row), Math.Min(TKernel.Columns, nc - column));
+        for (int tile = 0; tile < tiles; tile++)
         {
-            int nr = Math.Min(TKernel.Columns, nc - column);
-            float* panelB = packedB + (long)column * kc;
-            for (int ir = 0; ir < mc; ir += TKernel.Rows)
+            if (tile + 1 < tiles)
             {
-                int mr = Math.Min(TKernel.Rows, mc - ir);
-                float* tile = c + (long)ir * ldc + column;
-                float* panelA = packedA + (long)ir * kc;
-                int nextRow = ir + TKernel.Rows, nextColumn = column;
-                if (nextRow >= mc) (nextRow, nextColumn) = (0, column + TKernel.Columns);
-                if (nextColumn < nc) PrefetchTile(c + (long)nextRow * ldc + nextColumn, ldc, Math.Min(TKernel.Rows, mc - nextRow), Math.Min(TKernel.Columns, nc - nextColumn));
-                if (mr == TKernel.Rows && nr == TKernel.Columns) TKernel.Run(kc, panelA, panelB, tile, ldc, accumulate, prefetcher.Next());
-                else EdgeTile(kc, panelA, panelB, tile, ldc, mr, nr, accumulate, prefetcher.Next());
+                var (nextRow, nextColumn) = TileAt(tile + 1, alongRows, rowTiles, columnTiles);
+                PrefetchTile(c + (long)nextRow * ldc + nextColumn, ldc, Math.Min(TKernel.Rows, mc - nextRow), Math.Min(TKernel.Columns, nc - nextColumn));
             }
+            int mr = Math.Min(TKernel.Rows, mc - row), nr = Math.Min(TKernel.Columns, nc - column);
+            float* target = c + (long)row * ldc + column;
+            float* panelA = packedA + (long)row * kc, panelB = packedB + (long)column * kc;
+            if (mr == TKernel.Rows && nr == TKernel.Columns) TKernel.Run(kc, panelA, panelB, target, ldc, accumulate, prefetcher.Next());
+            else EdgeTile(kc, panelA, panelB, target, ldc, mr, nr, accumulate, prefetcher.Next());
+            if (tile + 1 < tiles) (row, column) = TileAt(tile + 1, alongRows, rowTiles, columnTiles);
         }
     }
+
+    // First row and column of C of tile number `tile` in the macro-kernel's order.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (int Row, int Column) TileAt(int tile, bool alongRows, int rowTiles, int columnTiles) =>
+        alongRows
+            ? (tile / columnTiles * TKernel.Rows, tile % columnTiles * TKernel.Columns)
+            : (tile % rowTiles * TKernel.Rows, tile / rowTiles * TKernel.Columns);
 
     // Asks for every cache line of a rows × columns tile of C (a hint: prefetches never fault).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
