@@ -16,7 +16,7 @@ switch (args.FirstOrDefault())
     case "compare" when args.ElementAtOrDefault(1) == "gemm":
         try
         {
-            GemmComparison.Run(repeats: 7, json: args.Contains("--json"), shapeFilter: Option("--shape"));
+            GemmComparison.Run(repeats: 21, json: args.Contains("--json"), shapeFilter: Option("--shape"));
         }
         catch (ArgumentException error)
         {
