@@ -2,8 +2,9 @@
 // run by run, on one and on all threads; median GFLOP/s of each, ratio and % of the measured
 // FMA peak. The ratio is the median over rounds of OpenBLAS's time / ours in the same round:
 // on a shared machine whole rounds land in slow phases, and a paired ratio cancels them where
-// the ratio of two separate medians does not. OpenBLAS picks its kernels at load time: unset OPENBLAS_CORETYPE in this command's
-// environment to let it use AVX-512 (`env -u OPENBLAS_CORETYPE dotnet run ...`).
+// the ratio of two separate medians does not. OpenBLAS picks its kernels at load time: unset
+// OPENBLAS_CORETYPE in this command's environment to let it use AVX-512
+// (`env -u OPENBLAS_CORETYPE dotnet run ...`).
 using System.Diagnostics;
 using System.Text.Json;
 using SwitchNative.Devices.Cpu;

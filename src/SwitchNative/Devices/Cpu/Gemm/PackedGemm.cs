@@ -132,7 +132,6 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
     // KC and so the rounding: a thread's share must be summed exactly as the whole would be.
     private static bool FewRows(GemmProblem problem) => problem.M <= RowBlock;
 
-
     // The loops over one rectangle on the calling thread.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunRectangle(GemmRectangle rectangle, GemmRectangle? next)
