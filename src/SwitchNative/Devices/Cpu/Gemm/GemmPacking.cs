@@ -121,7 +121,7 @@ internal static unsafe class GemmPacking
             {
                 int panelStart = panel * panelColumns;
                 float* target = destination + (long)panelStart * depth + p * panelColumns;
-                for (int row = 0; row < RowsPerVisit; row++) CopyFloats(sourceRows + row * stride + panelStart, target + row * panelColumns, panelColumns);
+                for (int row = 0; row < RowsPerVisit; row++) CopyScaled(sourceRows + row * stride + panelStart, target + row * panelColumns, panelColumns, 1f);
             }
             for (int row = 0; row < RowsPerVisit; row++) PackRowMajorBEdge(sourceRows + row * stride, p + row, depth, columnCount, panelColumns, fullPanelEnd, panelFirst + panelCount, destination);
         }
@@ -141,34 +141,23 @@ internal static unsafe class GemmPacking
             int columns = Math.Min(panelColumns, columnCount - firstColumn);
             float* source = sourceRow + firstColumn;
             float* target = destination + (long)firstColumn * depth + p * panelColumns;
-            CopyFloats(source, target, columns);
+            CopyScaled(source, target, columns, 1f);
             for (int c = columns; c < panelColumns; c++) target[c] = 0f;
         }
     }
 
-    // target[0..count) = source[0..count) with the widest vectors the machine has.
+    // target[0..count) = scale·source[0..count) with the widest vectors that fit (B's rows are
+    // copied with scale 1, which is exact; A's panels of 4–8 rows are scaled by α).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyFloats(float* source, float* target, int count)
-    {
-        int c = 0;
-        if (Vector512.IsHardwareAccelerated)
-            for (; c + Vector512<float>.Count <= count; c += Vector512<float>.Count) Vector512.Load(source + c).Store(target + c);
-        if (Vector256.IsHardwareAccelerated)
-            for (; c + Vector256<float>.Count <= count; c += Vector256<float>.Count) Vector256.Load(source + c).Store(target + c);
-        for (; c + Vector128<float>.Count <= count; c += Vector128<float>.Count) Vector128.Load(source + c).Store(target + c);
-        for (; c < count; c++) target[c] = source[c];
-    }
-
-    // target[0..count) = α·source[0..count) with the widest vectors that fit (a panel is 4–8 rows).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyScaled(float* source, float* target, int count, float alpha)
+    private static void CopyScaled(float* source, float* target, int count, float scale)
     {
         int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + Vector512<float>.Count <= count; i += Vector512<float>.Count) (Vector512.Load(source + i) * scale).Store(target + i);
         if (Vector256.IsHardwareAccelerated)
-            for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count) (Vector256.Load(source + i) * alpha).Store(target + i);
-        if (Vector128.IsHardwareAccelerated)
-            for (; i + Vector128<float>.Count <= count; i += Vector128<float>.Count) (Vector128.Load(source + i) * alpha).Store(target + i);
-        for (; i < count; i++) target[i] = alpha * source[i];
+            for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count) (Vector256.Load(source + i) * scale).Store(target + i);
+        for (; i + Vector128<float>.Count <= count; i += Vector128<float>.Count) (Vector128.Load(source + i) * scale).Store(target + i);
+        for (; i < count; i++) target[i] = scale * source[i];
     }
 
     // Writes the transpose of the 8×8 block at source (row stride sourceStride) to target (row

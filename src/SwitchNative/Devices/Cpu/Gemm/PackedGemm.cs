@@ -239,20 +239,21 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
         int rowTiles = (mc + TKernel.Rows - 1) / TKernel.Rows, columnTiles = (nc + TKernel.Columns - 1) / TKernel.Columns;
         int tiles = rowTiles * columnTiles;
         var (row, column) = TileAt(0, alongRows, rowTiles, columnTiles);
-        PrefetchTile(c + (long)row * ldc + column, ldc, Math.Min(TKernel.Rows, mc - row), Math.Min(TKernel.Columns, nc - column));
+        PrefetchTile(c, ldc, mc, nc, row, column);
         for (int tile = 0; tile < tiles; tile++)
         {
+            var (nextRow, nextColumn) = (row, column);
             if (tile + 1 < tiles)
             {
-                var (nextRow, nextColumn) = TileAt(tile + 1, alongRows, rowTiles, columnTiles);
-                PrefetchTile(c + (long)nextRow * ldc + nextColumn, ldc, Math.Min(TKernel.Rows, mc - nextRow), Math.Min(TKernel.Columns, nc - nextColumn));
+                (nextRow, nextColumn) = TileAt(tile + 1, alongRows, rowTiles, columnTiles);
+                PrefetchTile(c, ldc, mc, nc, nextRow, nextColumn);
             }
             int mr = Math.Min(TKernel.Rows, mc - row), nr = Math.Min(TKernel.Columns, nc - column);
             float* target = c + (long)row * ldc + column;
             float* panelA = packedA + (long)row * kc, panelB = packedB + (long)column * kc;
             if (mr == TKernel.Rows && nr == TKernel.Columns) TKernel.Run(kc, panelA, panelB, target, ldc, accumulate, prefetcher.Next());
             else EdgeTile(kc, panelA, panelB, target, ldc, mr, nr, accumulate, prefetcher.Next());
-            if (tile + 1 < tiles) (row, column) = TileAt(tile + 1, alongRows, rowTiles, columnTiles);
+            (row, column) = (nextRow, nextColumn);
         }
     }
 
@@ -263,15 +264,17 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
             ? (tile / columnTiles * TKernel.Rows, tile % columnTiles * TKernel.Columns)
             : (tile % rowTiles * TKernel.Rows, tile / rowTiles * TKernel.Columns);
 
-    // Asks for every cache line of a rows × columns tile of C (a hint: prefetches never fault).
+    // Asks for every cache line of the tile of the mc × nc block c whose first element is
+    // (row, column) (a hint: prefetches never fault).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchTile(float* tile, int ldc, int rows, int columns)
+    private static void PrefetchTile(float* c, int ldc, int mc, int nc, int row, int column)
     {
         if (!Sse.IsSupported) return;
-        for (int row = 0; row < rows; row++)
+        int rows = Math.Min(TKernel.Rows, mc - row), columns = Math.Min(TKernel.Columns, nc - column);
+        for (int i = 0; i < rows; i++)
         {
-            float* line = tile + (long)row * ldc;
-            for (int column = 0; column < columns; column += GemmSourcePrefetch.FloatsPerLine) Sse.Prefetch0(line + column);
+            float* line = c + (long)(row + i) * ldc + column;
+            for (int j = 0; j < columns; j += GemmSourcePrefetch.FloatsPerLine) Sse.Prefetch0(line + j);
         }
     }
 
