@@ -9,7 +9,7 @@
 // Handing work over costs two wake-ups if both sides block: the caller wakes a sleeping worker
 // (a futex, 12–60 µs median here), and when the worker finishes last it used to wake the
 // blocked caller again. Now the caller, which has nothing else to do once its share is done,
-// polls for the workers (a pause loop, not sched_yield) and blocks only after CallerSpin, so
+// polls for the workers (a pause loop, not sched_yield) and blocks only after CallerSpinTicks, so
 // the second wake-up is gone: an empty For(2) after an idle gap went from 94–315 µs median to
 // 45–243 µs (gaps of ~0.1–10 ms, two alternating runs each; 1–2 µs back to back either way).
 // Workers still block as soon as they are idle: letting them poll for the next op (100 µs)
