@@ -15,10 +15,7 @@
 // Workers still block as soon as they are idle: letting them poll for the next op (100 µs)
 // made a training step slower (3,163–3,838 against 3,490–4,067 tokens/s, four paired runs):
 // an awake worker takes chunks of the many small ops, whose data then moves between the two
-// cores' caches. A handoff between blocking and being woken is made safe by Dekker's pattern:
-// the worker announces it sleeps, then re-reads the op counter; the caller bumps the counter,
-// then reads the announcement. Each side writes before it reads, with a full fence between,
-// so at least one sees the other.
+// cores' caches.
 using System.Diagnostics;
 
 namespace SwitchNative.Devices.Cpu;
@@ -31,7 +28,6 @@ internal sealed class CpuParallel : IDisposable
 
     private readonly Thread[] _workers;
     private readonly ManualResetEventSlim[] _start;
-    private readonly int[] _sleeping;
     private readonly ManualResetEventSlim _finished = new(false);
     private readonly object _dispatch = new();
     private Action<int>? _body;
@@ -39,7 +35,6 @@ internal sealed class CpuParallel : IDisposable
     private int _count;
     private int _next;
     private int _pending;
-    private int _generation;
     private Exception? _failure;
     private volatile bool _stopping;
 
@@ -49,7 +44,6 @@ internal sealed class CpuParallel : IDisposable
         if (threadCount < 1) throw new ArgumentOutOfRangeException(nameof(threadCount), $"the CPU device needs at least one thread, got {threadCount}");
         ThreadCount = threadCount;
         _start = Enumerable.Range(0, threadCount - 1).Select(_ => new ManualResetEventSlim(false)).ToArray();
-        _sleeping = new int[threadCount - 1];
         _workers = Enumerable.Range(0, threadCount - 1).Select(index => new Thread(() => WorkerLoop(index))
         {
             IsBackground = true,
@@ -79,17 +73,14 @@ internal sealed class CpuParallel : IDisposable
             _count = count;
             _next = 0;
             _failure = null;
-            // Every worker takes part in every op (those that find no chunk left just report
-            // done), so each sees each op exactly once and the caller waits for all of them.
-            _pending = _workers.Length;
+            int helpers = Math.Min(_workers.Length, count - 1);
+            _pending = helpers;
             _finished.Reset();
-            Interlocked.Increment(ref _generation); // publishes the fields above (a full fence)
             try
             {
-                for (int i = 0; i < _workers.Length; i++)
-                    if (Volatile.Read(ref _sleeping[i]) != 0) _start[i].Set();
+                for (int i = 0; i < helpers; i++) _start[i].Set();
                 RunChunks();
-                AwaitWorkers();
+                if (helpers > 0) AwaitWorkers();
             }
             finally
             {
@@ -143,32 +134,17 @@ internal sealed class CpuParallel : IDisposable
         _finished.Wait();
     }
 
+    // A worker resets its event before taking chunks; the caller sets it again only after this
+    // worker has reported done, so no start is lost.
     private void WorkerLoop(int index)
     {
-        int seen = 0;
         while (true)
         {
-            int generation = AwaitNextOp(index, seen);
+            _start[index].Wait();
+            _start[index].Reset();
             if (_stopping) return;
-            seen = generation;
             RunChunks();
             if (Interlocked.Decrement(ref _pending) == 0) _finished.Set();
-        }
-    }
-
-    // Returns the op counter once it differs from `seen` (or the pool is stopping), blocking on
-    // the worker's event in between (see the top of the file for why this cannot miss an op).
-    private int AwaitNextOp(int index, int seen)
-    {
-        while (true)
-        {
-            _start[index].Reset();
-            Interlocked.Exchange(ref _sleeping[index], 1); // announce, with a full fence
-            int generation = Volatile.Read(ref _generation);
-            if (generation == seen && !_stopping) _start[index].Wait();
-            Volatile.Write(ref _sleeping[index], 0);
-            generation = Volatile.Read(ref _generation);
-            if (generation != seen || _stopping) return generation;
         }
     }
 
