@@ -9,15 +9,15 @@ namespace SwitchNative.Tests.Devices;
 
 public abstract partial class DeviceOpTests
 {
-    // Sizes off the vector (4/8/16) and tile (8×32, 6×16, 4×8) widths, K > M, 1×N, M×1, empty.
+    // Sizes off the vector (4/8/16) and tile (12×32, 8×32, 6×16, 4×8) widths, K > M, 1×N, M×1, empty.
     public static readonly (int M, int K, int N)[] GemmShapes =
     [
         (1, 1, 1), (1, 7, 1), (1, 64, 300), (300, 64, 1), (5, 300, 7), (17, 33, 65), (8, 256, 32),
         (9, 257, 33), (6, 16, 16), (100, 600, 50), (64, 1000, 48), (200, 100, 300), (33, 513, 31), (0, 5, 3), (3, 0, 4), (4, 5, 0),
         // The many-rows arrangement of the CPU GEMM: more rows than one row block (ragged last tile),
         // three depth blocks of 512 (the last of 6), two column blocks of 512 (the last ragged);
-        // and more rows than one packed chunk of A.
-        (197, 1030, 520), (2061, 20, 37),
+        // and more rows than one packed chunk of A (3072 rows at 12-row tiles, 2048 at 8).
+        (197, 1030, 520), (3085, 20, 37),
     ];
 
     public static IEnumerable<object[]> GemmCases() =>

@@ -22,17 +22,17 @@ public sealed unsafe partial class CpuDevice : HostDevice
     private const int ElementChunk = 32768;
 
     private readonly CpuParallel _parallel;
-    private readonly PackedGemm<MicroKernel512>? _gemm512;
-    private readonly PackedGemm<MicroKernel256>? _gemm256;
-    private readonly PackedGemm<MicroKernel128>? _gemm128;
+    private readonly PackedGemm<TallMicroKernel512, MicroKernel512>? _gemm512;
+    private readonly PackedGemm<MicroKernel256, MicroKernel256>? _gemm256;
+    private readonly PackedGemm<MicroKernel128, MicroKernel128>? _gemm128;
 
     /// <summary>Creates the device with <paramref name="threadCount"/> threads (default: one per core).</summary>
     public CpuDevice(int threadCount = 0)
     {
         _parallel = new CpuParallel(threadCount == 0 ? Environment.ProcessorCount : threadCount);
-        if (Vector512.IsHardwareAccelerated) _gemm512 = new PackedGemm<MicroKernel512>(_parallel);
-        else if (Vector256.IsHardwareAccelerated) _gemm256 = new PackedGemm<MicroKernel256>(_parallel);
-        else _gemm128 = new PackedGemm<MicroKernel128>(_parallel);
+        if (Vector512.IsHardwareAccelerated) _gemm512 = new PackedGemm<TallMicroKernel512, MicroKernel512>(_parallel);
+        else if (Vector256.IsHardwareAccelerated) _gemm256 = new PackedGemm<MicroKernel256, MicroKernel256>(_parallel);
+        else _gemm128 = new PackedGemm<MicroKernel128, MicroKernel128>(_parallel);
     }
 
     /// <inheritdoc/>

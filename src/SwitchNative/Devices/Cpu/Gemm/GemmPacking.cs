@@ -40,13 +40,21 @@ internal static unsafe class GemmPacking
             }
             else
             {
-                // Stored [M, K]: row i is contiguous along p, so this is a transpose: 8×8 blocks
-                // through registers when the panel is 8 rows high and α = 1, else element by element
-                // with p outside so the panel is written sequentially.
+                // Stored [M, K]: row i is contiguous along p, so this is a transpose: 8×8 and 4×8
+                // blocks through registers when the panel is full, its height a multiple of 4
+                // (8 or 12) and α = 1, else element by element with p outside so the panel is
+                // written sequentially.
                 float* source = a.Data + (long)firstRow * a.Columns + depthStart;
                 int p = 0;
-                if (panelRows == 8 && rows == 8 && alpha == 1f && Avx.IsSupported)
-                    for (; p + 8 <= depth; p += 8) Transpose8x8(source + p, a.Columns, panel + p * panelRows, panelRows);
+                if (panelRows % 4 == 0 && rows == panelRows && alpha == 1f && Avx.IsSupported)
+                {
+                    for (; p + 8 <= depth; p += 8)
+                    {
+                        int i = 0;
+                        for (; i + 8 <= panelRows; i += 8) Transpose8x8(source + (long)i * a.Columns + p, a.Columns, panel + p * panelRows + i, panelRows);
+                        if (i < panelRows) Transpose4x8(source + (long)i * a.Columns + p, a.Columns, panel + p * panelRows + i, panelRows);
+                    }
+                }
                 for (; p < depth; p++)
                 {
                     float* target = panel + p * panelRows;
@@ -158,6 +166,33 @@ internal static unsafe class GemmPacking
             for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count) (Vector256.Load(source + i) * scale).Store(target + i);
         for (; i + Vector128<float>.Count <= count; i += Vector128<float>.Count) (Vector128.Load(source + i) * scale).Store(target + i);
         for (; i < count; i++) target[i] = scale * source[i];
+    }
+
+    // Writes the transpose of the 4×8 block at source (row stride sourceStride) as 8 rows of 4
+    // floats at target (row stride targetStride): the first two steps of the 8×8 transpose, then
+    // each 128-bit half is one output row.
+    private static void Transpose4x8(float* source, int sourceStride, float* target, int targetStride)
+    {
+        var r0 = Avx.LoadVector256(source);
+        var r1 = Avx.LoadVector256(source + sourceStride);
+        var r2 = Avx.LoadVector256(source + 2 * sourceStride);
+        var r3 = Avx.LoadVector256(source + 3 * sourceStride);
+        var t0 = Avx.UnpackLow(r0, r1);   // r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5]
+        var t1 = Avx.UnpackHigh(r0, r1);  // r0[2] r1[2] r0[3] r1[3] | r0[6] r1[6] r0[7] r1[7]
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var s0 = Avx.Shuffle(t0, t2, 0x44); // column 0 | column 4
+        var s1 = Avx.Shuffle(t0, t2, 0xEE); // column 1 | column 5
+        var s2 = Avx.Shuffle(t1, t3, 0x44); // column 2 | column 6
+        var s3 = Avx.Shuffle(t1, t3, 0xEE); // column 3 | column 7
+        Sse.Store(target, s0.GetLower());
+        Sse.Store(target + targetStride, s1.GetLower());
+        Sse.Store(target + 2 * targetStride, s2.GetLower());
+        Sse.Store(target + 3 * targetStride, s3.GetLower());
+        Sse.Store(target + 4 * targetStride, s0.GetUpper());
+        Sse.Store(target + 5 * targetStride, s1.GetUpper());
+        Sse.Store(target + 6 * targetStride, s2.GetUpper());
+        Sse.Store(target + 7 * targetStride, s3.GetUpper());
     }
 
     // Writes the transpose of the 8×8 block at source (row stride sourceStride) to target (row

@@ -5,10 +5,10 @@
 // buffers, so threads never wait on each other. Two arrangements, chosen per product:
 //
 //  - Many rows (M > MC; OpenBLAS's arrangement):
-//      for ic in M by 2048:              (one chunk for most products)
-//        for pc in K by KC = 512:        pack op(A)[ic.., pc..] once (2048 × 512, 4 MB)
+//      for ic in M by 3072:              (one chunk for most products)
+//        for pc in K by KC = 512:        pack op(A)[ic.., pc..] once (3072 × 512, 6 MB)
 //          for jc in N by NC = 512:      pack op(B)[pc.., jc..] (512 × 512, 1 MB: stays in L2)
-//            MR × NR tiles along each row of tiles: one A micro-panel (MR × 512, 16 KB)
+//            12 × 32 tiles along each row of tiles: one A micro-panel (12 × 512, 24 KB)
 //            stays in L1 for the row while the B micro-panels stream from L2, prefetched a
 //            few steps ahead inside the micro-kernel.
 //    The deep KC halves the passes over C (each loads and stores all of C) compared with a B
@@ -16,24 +16,29 @@
 //    packed once instead of once per column block. Against the classic loops below this
 //    took 2048³ from 1.07–1.17× slower than OpenBLAS to 1.02–1.03× and Xᵀ·dY from 1.04–1.06×
 //    to 1.00–1.03× (1 thread, same-round paired timings).
-//  - Few rows (M ≤ MC, an expert's tokens): every B block is used by those few rows only, so
-//    reading B dominates. The classic loops (jc by 512 → pc by 256 → pack B → ic → pack A)
-//    with the tiles down each column, so a B micro-panel (256 × NR) stays in L1, and the next
+//  - Few rows (M ≤ MC = 192, an expert's tokens): every B block is used by those few rows
+//    only, so reading B dominates. The classic loops (jc by 512 → pc by 256 → pack B → ic →
+//    pack A) with 8 × 32 tiles (less padding than 12-row ones) down each column, so a B micro-panel (256 × NR) stays in L1, and the next
 //    B block's source is prefetched from inside the micro-kernel (GemmSourcePrefetch), with
 //    blocks small enough that it and the packed block both fit in L2.
 // The next tile of C is always prefetched.
 //
 // Every C element is summed in the same order whatever the partition: the KC blocks (fixed
-// per product) run in sequence and each tile is computed by the same kernel, so results do
-// not depend on the thread count.
+// per product) run in sequence and every tile kernel sums each element's products in order
+// of p, with one FMA per step, so results do not depend on the thread count or the tile.
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace SwitchNative.Devices.Cpu.Gemm;
 
-/// <summary>Blocked, packed, multithreaded GEMM over one micro-kernel.</summary>
-internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : IGemmMicroKernel
+/// <summary>
+/// Blocked, packed, multithreaded GEMM: <typeparamref name="TKernel"/> tiles products with many
+/// rows, <typeparamref name="TFewRowsKernel"/> those with few (an expert's tokens).
+/// </summary>
+internal sealed unsafe class PackedGemm<TKernel, TFewRowsKernel> : IDisposable
+    where TKernel : IGemmMicroKernel
+    where TFewRowsKernel : IGemmMicroKernel
 {
     /// <summary>KC of products with many rows: the depth of a packed block (A micro-panel MR × KC in L1).</summary>
     public const int DepthBlock = 512;
@@ -42,16 +47,16 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
     public const int FewRowsDepthBlock = 256;
 
     /// <summary>MC of products with few rows: rows of a packed A block; a product with at most this many rows counts as few rows.</summary>
-    public static int RowBlock => TKernel.Rows * 24;
+    public static int RowBlock => TFewRowsKernel.Rows * 24;
 
-    /// <summary>Rows of A packed at once for products with many rows (2048 × KC floats, 4 MB, at MR = 8).</summary>
+    /// <summary>Rows of A packed at once for products with many rows (3072 × KC floats, 6 MB, at MR = 12).</summary>
     public static int RowChunk => TKernel.Rows * 256;
 
     /// <summary>NC of products with many rows: a packed B block (KC × NC, 1 MB) should sit in L2.</summary>
     public const int ColumnBlock = 512;
 
     /// <summary>NC of products with few rows (512 columns at NR = 32): the packed block and the next one's source fit in L2.</summary>
-    public static int FewRowsColumnBlock => TKernel.Columns * 16;
+    public static int FewRowsColumnBlock => TFewRowsKernel.Columns * 16;
 
     // Below this many multiply-adds (of a whole batch) the work runs on one thread: waking a second costs more.
     private const long MinimumParallelWork = 1L << 20;
@@ -114,7 +119,10 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
     private static bool TryPart(GemmProblem problem, int part, int parts, out GemmRectangle rectangle)
     {
         bool splitColumns = problem.N >= problem.M;
-        int tile = splitColumns ? TKernel.Columns : TKernel.Rows;
+        bool fewRows = FewRows(problem);
+        int tile = splitColumns
+            ? (fewRows ? TFewRowsKernel.Columns : TKernel.Columns)
+            : (fewRows ? TFewRowsKernel.Rows : TKernel.Rows);
         int extent = splitColumns ? problem.N : problem.M;
         int tiles = (extent + tile - 1) / tile;
         int used = Math.Min(parts, tiles);
@@ -171,7 +179,7 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
                     int nc = Math.Min(ColumnBlock, columnEnd - jc);
                     GemmPacking.PackB(problem.B, pc, kc, jc, nc, TKernel.Columns, 0, (nc + TKernel.Columns - 1) / TKernel.Columns, packedB);
                     var none = GemmSourcePrefetcher.None;
-                    MacroKernel(packedA, packedB, problem.C + (long)ic * problem.N + jc, problem.N, mc, nc, kc, accumulate, alongRows: true, ref none);
+                    MacroKernel<TKernel>(packedA, packedB, problem.C + (long)ic * problem.N + jc, problem.N, mc, nc, kc, accumulate, alongRows: true, ref none);
                 }
             }
         }
@@ -184,22 +192,22 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
     {
         var problem = rectangle.Problem;
         int columnEnd = rectangle.ColumnStart + rectangle.ColumnCount, rowEnd = rectangle.RowStart + rectangle.RowCount;
-        int rowTiles = (rectangle.RowCount + TKernel.Rows - 1) / TKernel.Rows;
+        int rowTiles = (rectangle.RowCount + TFewRowsKernel.Rows - 1) / TFewRowsKernel.Rows;
         for (int jc = rectangle.ColumnStart; jc < columnEnd; jc += FewRowsColumnBlock)
         {
             int nc = Math.Min(FewRowsColumnBlock, columnEnd - jc);
-            int panelCount = (nc + TKernel.Columns - 1) / TKernel.Columns;
+            int panelCount = (nc + TFewRowsKernel.Columns - 1) / TFewRowsKernel.Columns;
             for (int pc = 0; pc < problem.K; pc += FewRowsDepthBlock)
             {
                 int kc = Math.Min(FewRowsDepthBlock, problem.K - pc);
                 bool accumulate = pc > 0 || problem.Beta != 0f;
-                GemmPacking.PackB(problem.B, pc, kc, jc, nc, TKernel.Columns, 0, panelCount, packedB);
+                GemmPacking.PackB(problem.B, pc, kc, jc, nc, TFewRowsKernel.Columns, 0, panelCount, packedB);
                 var prefetcher = NextBlockPrefetcher(rectangle, jc, pc, next, rowTiles * panelCount, kc);
                 for (int ic = rectangle.RowStart; ic < rowEnd; ic += RowBlock)
                 {
                     int mc = Math.Min(RowBlock, rowEnd - ic);
-                    GemmPacking.PackA(problem.A, ic, mc, pc, kc, problem.Alpha, TKernel.Rows, packedA);
-                    MacroKernel(packedA, packedB, problem.C + (long)ic * problem.N + jc, problem.N, mc, nc, kc, accumulate, alongRows: false, ref prefetcher);
+                    GemmPacking.PackA(problem.A, ic, mc, pc, kc, problem.Alpha, TFewRowsKernel.Rows, packedA);
+                    MacroKernel<TFewRowsKernel>(packedA, packedB, problem.C + (long)ic * problem.N + jc, problem.N, mc, nc, kc, accumulate, alongRows: false, ref prefetcher);
                 }
             }
         }
@@ -234,43 +242,44 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
     // fifth of the time). So while one tile is computed, the next tile's lines are prefetched:
     // the micro-kernel runs for thousands of cycles, long enough for them to arrive.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MacroKernel(float* packedA, float* packedB, float* c, int ldc, int mc, int nc, int kc, bool accumulate, bool alongRows, ref GemmSourcePrefetcher prefetcher)
+    private static void MacroKernel<TTile>(float* packedA, float* packedB, float* c, int ldc, int mc, int nc, int kc, bool accumulate, bool alongRows, ref GemmSourcePrefetcher prefetcher)
+        where TTile : IGemmMicroKernel
     {
-        int rowTiles = (mc + TKernel.Rows - 1) / TKernel.Rows, columnTiles = (nc + TKernel.Columns - 1) / TKernel.Columns;
+        int rowTiles = (mc + TTile.Rows - 1) / TTile.Rows, columnTiles = (nc + TTile.Columns - 1) / TTile.Columns;
         int tiles = rowTiles * columnTiles;
-        var (row, column) = TileAt(0, alongRows, rowTiles, columnTiles);
-        PrefetchTile(c, ldc, mc, nc, row, column);
+        var (row, column) = TileAt<TTile>(0, alongRows, rowTiles, columnTiles);
+        PrefetchTile<TTile>(c, ldc, mc, nc, row, column);
         for (int tile = 0; tile < tiles; tile++)
         {
             var (nextRow, nextColumn) = (row, column);
             if (tile + 1 < tiles)
             {
-                (nextRow, nextColumn) = TileAt(tile + 1, alongRows, rowTiles, columnTiles);
-                PrefetchTile(c, ldc, mc, nc, nextRow, nextColumn);
+                (nextRow, nextColumn) = TileAt<TTile>(tile + 1, alongRows, rowTiles, columnTiles);
+                PrefetchTile<TTile>(c, ldc, mc, nc, nextRow, nextColumn);
             }
-            int mr = Math.Min(TKernel.Rows, mc - row), nr = Math.Min(TKernel.Columns, nc - column);
+            int mr = Math.Min(TTile.Rows, mc - row), nr = Math.Min(TTile.Columns, nc - column);
             float* target = c + (long)row * ldc + column;
             float* panelA = packedA + (long)row * kc, panelB = packedB + (long)column * kc;
-            if (mr == TKernel.Rows && nr == TKernel.Columns) TKernel.Run(kc, panelA, panelB, target, ldc, accumulate, prefetcher.Next());
-            else EdgeTile(kc, panelA, panelB, target, ldc, mr, nr, accumulate, prefetcher.Next());
+            if (mr == TTile.Rows && nr == TTile.Columns) TTile.Run(kc, panelA, panelB, target, ldc, accumulate, prefetcher.Next());
+            else EdgeTile<TTile>(kc, panelA, panelB, target, ldc, mr, nr, accumulate, prefetcher.Next());
             (row, column) = (nextRow, nextColumn);
         }
     }
 
     // First row and column of C of tile number `tile` in the macro-kernel's order.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (int Row, int Column) TileAt(int tile, bool alongRows, int rowTiles, int columnTiles) =>
+    private static (int Row, int Column) TileAt<TTile>(int tile, bool alongRows, int rowTiles, int columnTiles) where TTile : IGemmMicroKernel =>
         alongRows
-            ? (tile / columnTiles * TKernel.Rows, tile % columnTiles * TKernel.Columns)
-            : (tile % rowTiles * TKernel.Rows, tile / rowTiles * TKernel.Columns);
+            ? (tile / columnTiles * TTile.Rows, tile % columnTiles * TTile.Columns)
+            : (tile % rowTiles * TTile.Rows, tile / rowTiles * TTile.Columns);
 
     // Asks for every cache line of the tile of the mc × nc block c whose first element is
     // (row, column) (a hint: prefetches never fault).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchTile(float* c, int ldc, int mc, int nc, int row, int column)
+    private static void PrefetchTile<TTile>(float* c, int ldc, int mc, int nc, int row, int column) where TTile : IGemmMicroKernel
     {
         if (!Sse.IsSupported) return;
-        int rows = Math.Min(TKernel.Rows, mc - row), columns = Math.Min(TKernel.Columns, nc - column);
+        int rows = Math.Min(TTile.Rows, mc - row), columns = Math.Min(TTile.Columns, nc - column);
         for (int i = 0; i < rows; i++)
         {
             float* line = c + (long)(row + i) * ldc + column;
@@ -281,13 +290,13 @@ internal sealed unsafe class PackedGemm<TKernel> : IDisposable where TKernel : I
     // A ragged tile runs the same full kernel into a scratch tile (the padding is zeros), then
     // only the valid mr × nr part reaches C: same arithmetic, so edges round like the interior.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void EdgeTile(int kc, float* panelA, float* panelB, float* c, int ldc, int mr, int nr, bool accumulate, GemmSourcePrefetch prefetch)
+    private static void EdgeTile<TTile>(int kc, float* panelA, float* panelB, float* c, int ldc, int mr, int nr, bool accumulate, GemmSourcePrefetch prefetch) where TTile : IGemmMicroKernel
     {
-        float* scratch = stackalloc float[TKernel.Rows * TKernel.Columns];
-        TKernel.Run(kc, panelA, panelB, scratch, TKernel.Columns, accumulate: false, prefetch);
+        float* scratch = stackalloc float[TTile.Rows * TTile.Columns];
+        TTile.Run(kc, panelA, panelB, scratch, TTile.Columns, accumulate: false, prefetch);
         for (int i = 0; i < mr; i++)
             for (int j = 0; j < nr; j++)
-                c[(long)i * ldc + j] = accumulate ? c[(long)i * ldc + j] + scratch[i * TKernel.Columns + j] : scratch[i * TKernel.Columns + j];
+                c[(long)i * ldc + j] = accumulate ? c[(long)i * ldc + j] + scratch[i * TTile.Columns + j] : scratch[i * TTile.Columns + j];
     }
 
     public void Dispose()
