@@ -18,6 +18,9 @@ public abstract partial class DeviceOpTests
         // three depth blocks of 512 (the last of 6), two column blocks of 512 (the last ragged);
         // and more rows than one packed chunk of A (3072 rows at 12-row tiles, 2048 at 8).
         (197, 1030, 520), (3085, 20, 37),
+        // The streamed few-rows path (AVX-512, row-major B): row groups of 48 + 32, of 64 + 64 + 32
+        // with ragged tiles of every kernel width, and more columns than one transposed block.
+        (80, 70, 200), (150, 130, 530), (20, 10, 2100),
     ];
 
     public static IEnumerable<object[]> GemmCases() =>

@@ -30,9 +30,9 @@ public sealed unsafe partial class CpuDevice : HostDevice
     public CpuDevice(int threadCount = 0)
     {
         _parallel = new CpuParallel(threadCount == 0 ? Environment.ProcessorCount : threadCount);
-        if (Vector512.IsHardwareAccelerated) _gemm512 = new PackedGemm<TallMicroKernel512, MicroKernel512>(_parallel);
-        else if (Vector256.IsHardwareAccelerated) _gemm256 = new PackedGemm<MicroKernel256, MicroKernel256>(_parallel);
-        else _gemm128 = new PackedGemm<MicroKernel128, MicroKernel128>(_parallel);
+        if (Vector512.IsHardwareAccelerated) _gemm512 = new PackedGemm<TallMicroKernel512, MicroKernel512>(_parallel, streamFewRows: true);
+        else if (Vector256.IsHardwareAccelerated) _gemm256 = new PackedGemm<MicroKernel256, MicroKernel256>(_parallel, streamFewRows: false);
+        else _gemm128 = new PackedGemm<MicroKernel128, MicroKernel128>(_parallel, streamFewRows: false);
     }
 
     /// <inheritdoc/>

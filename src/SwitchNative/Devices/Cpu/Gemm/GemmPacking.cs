@@ -40,19 +40,30 @@ internal static unsafe class GemmPacking
             }
             else
             {
-                // Stored [M, K]: row i is contiguous along p, so this is a transpose: 8×8 and 4×8
-                // blocks through registers when the panel is full, its height a multiple of 4
-                // (8 or 12) and α = 1, else element by element with p outside so the panel is
+                // Stored [M, K]: row i is contiguous along p, so this is a transpose. With α = 1,
+                // blocks of 8 depth steps go through registers: 8×8 and 4×8 transposes for as many
+                // rows as they cover, the few rows left element by element. The rest (other α, the
+                // last depth steps) goes element by element with p outside, so the panel is
                 // written sequentially.
                 float* source = a.Data + (long)firstRow * a.Columns + depthStart;
                 int p = 0;
-                if (panelRows % 4 == 0 && rows == panelRows && alpha == 1f && Avx.IsSupported)
+                if (alpha == 1f && rows >= 4 && Avx.IsSupported)
                 {
                     for (; p + 8 <= depth; p += 8)
                     {
                         int i = 0;
-                        for (; i + 8 <= panelRows; i += 8) Transpose8x8(source + (long)i * a.Columns + p, a.Columns, panel + p * panelRows + i, panelRows);
-                        if (i < panelRows) Transpose4x8(source + (long)i * a.Columns + p, a.Columns, panel + p * panelRows + i, panelRows);
+                        for (; i + 8 <= rows; i += 8) Transpose8x8(source + (long)i * a.Columns + p, a.Columns, panel + p * panelRows + i, panelRows);
+                        if (i + 4 <= rows)
+                        {
+                            Transpose4x8(source + (long)i * a.Columns + p, a.Columns, panel + p * panelRows + i, panelRows);
+                            i += 4;
+                        }
+                        for (int q = 0; q < 8; q++)
+                        {
+                            float* target = panel + (p + q) * panelRows;
+                            for (int r = i; r < rows; r++) target[r] = source[(long)r * a.Columns + p + q];
+                            for (int r = rows; r < panelRows; r++) target[r] = 0f;
+                        }
                     }
                 }
                 for (; p < depth; p++)
@@ -197,7 +208,7 @@ internal static unsafe class GemmPacking
 
     // Writes the transpose of the 8×8 block at source (row stride sourceStride) to target (row
     // stride targetStride): unpack pairs, shuffle quads, swap 128-bit halves.
-    private static void Transpose8x8(float* source, int sourceStride, float* target, int targetStride)
+    internal static void Transpose8x8(float* source, int sourceStride, float* target, int targetStride)
     {
         var r0 = Avx.LoadVector256(source);
         var r1 = Avx.LoadVector256(source + sourceStride);

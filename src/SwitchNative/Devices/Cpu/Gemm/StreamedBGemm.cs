@@ -1,0 +1,158 @@
+// Products with few rows (an expert's tokens) on AVX-512, with B read where it lies.
+//
+// In a product of M ≈ 64 rows every value of B is used by those M rows only, so the packed
+// GEMM's copy of B into panels costs about as much as the multiply it feeds: for 64 experts'
+// 512×2048 weights the copy alone (256 MB) took 27 % of a single 4096-row product's time, even
+// from cache, and the grouped product reached 68–70 % of that product's speed. Here the roles
+// turn around: C's tile is held transposed, with its rows (the tokens) along the vectors and
+// its columns across registers, so each value of B is broadcast once and multiplies V vectors of
+// rows at once (StreamedBKernels). B is then only read, once, in its own layout; A — small — is
+// the packed operand; and the C tile, which comes out transposed, is transposed into C once per
+// column block.
+//
+//   for jc in the rectangle's columns by 2048:
+//     for pc in K by KC = 64:              pack Ã: every row group's Ã micro-panel (16·V × 64)
+//       for each row group (64 rows → 64×6 tiles, 48 → 48×8, 32 → 32×12, 16 → 16×16):
+//         for each tile of its columns: kernel over the 64 depth steps, into the Cᵀ block
+//     transpose the Cᵀ block (2048 × rows) into C
+//
+// A KC of 64 keeps Ã (64 × 64 floats per group, 16 KB) in L1; KC 32 measured the same and 128
+// 10–20 % slower. The Cᵀ block (at most 2048 × 192 floats, 1.5 MB; 512 KB for 64 rows) stays in
+// L2 between depth blocks, and so does B's depth block (64 rows of the block's columns) for the
+// second and third row groups of an expert with more than 64 tokens. Column blocks of 512
+// measured 10–15 % slower than 2048: each new block starts 64 new rows of B whose first lines
+// nothing has prefetched.
+//
+// Row groups are 16 rows (a vector), so an expert's rows are padded to a multiple of 16, not 8;
+// the rounding differs from the packed path (KC 64 instead of 256) but, as there, each element
+// is summed in the same order whatever the thread count.
+//
+// Measured against the packed path (in-process, alternating, 1 thread): 64 experts, 4096 uneven
+// rows × 512 × 2048: 1.11–1.29×; 2 threads 1.13–1.26×; one 48×512×2048 product 1.21×.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace SwitchNative.Devices.Cpu.Gemm;
+
+/// <summary>The few-rows GEMM with B streamed in place (AVX-512).</summary>
+internal static unsafe class StreamedBGemm
+{
+    /// <summary>KC: depth of a block.</summary>
+    public const int DepthBlock = 64;
+
+    /// <summary>NC: columns of C per transposed block.</summary>
+    public const int ColumnBlock = 2048;
+
+    /// <summary>Rows of a row group's unit: one Vector512 of floats.</summary>
+    public const int RowUnit = 16;
+
+    /// <summary>Floats of packed Ã a rectangle of <paramref name="rows"/> rows needs.</summary>
+    public static long PackedAFloats(int rows) => (long)PaddedRows(rows) * DepthBlock;
+
+    /// <summary>Floats of the transposed C block a rectangle of <paramref name="rows"/> rows needs.</summary>
+    public static long TransposedCFloats(int rows) => (long)PaddedRows(rows) * ColumnBlock;
+
+    private static int PaddedRows(int rows) => (rows + RowUnit - 1) / RowUnit * RowUnit;
+
+    /// <summary>Computes one rectangle of a product: C (+)= α·op(A)·op(B) over its rows and columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(GemmRectangle rectangle, float* packedA, float* transposedC)
+    {
+        var problem = rectangle.Problem;
+        var b = problem.B;
+        if (b.Transposed) throw new ArgumentException("the streamed GEMM reads a row-major B", nameof(rectangle));
+        long rowStride = b.Columns;
+        int rows = rectangle.RowCount, paddedRows = PaddedRows(rows);
+        int columnEnd = rectangle.ColumnStart + rectangle.ColumnCount;
+        for (int jc = rectangle.ColumnStart; jc < columnEnd; jc += ColumnBlock)
+        {
+            int nc = Math.Min(ColumnBlock, columnEnd - jc);
+            for (int pc = 0; pc < problem.K; pc += DepthBlock)
+            {
+                int kc = Math.Min(DepthBlock, problem.K - pc);
+                bool accumulate = pc > 0;
+                float* source = b.Data + pc * rowStride + jc;
+                // Row groups of 64 rows, then one of 32 and one of 16 for the rest.
+                for (int groupStart = 0; groupStart < paddedRows;)
+                {
+                    int groupRows = GroupRows(paddedRows - groupStart);
+                    GemmPacking.PackA(problem.A, rectangle.RowStart + groupStart, Math.Min(groupRows, rows - groupStart), pc, kc, problem.Alpha, groupRows, packedA + (long)groupStart * kc);
+                    float* panel = packedA + (long)groupStart * kc, block = transposedC + (long)groupStart * nc;
+                    if (groupRows == 64) RunGroup<StreamedBKernel64x6>(kc, panel, source, rowStride, nc, block, accumulate);
+                    else if (groupRows == 48) RunGroup<StreamedBKernel48x8>(kc, panel, source, rowStride, nc, block, accumulate);
+                    else if (groupRows == 32) RunGroup<StreamedBKernel32x12>(kc, panel, source, rowStride, nc, block, accumulate);
+                    else RunGroup<StreamedBKernel16x16>(kc, panel, source, rowStride, nc, block, accumulate);
+                    groupStart += groupRows;
+                }
+            }
+            for (int groupStart = 0; groupStart < paddedRows;)
+            {
+                int groupRows = GroupRows(paddedRows - groupStart);
+                float* target = problem.C + (long)(rectangle.RowStart + groupStart) * problem.N + jc;
+                WriteTransposed(transposedC + (long)groupStart * nc, groupRows, target, problem.N, Math.Min(groupRows, rows - groupStart), nc, problem.Beta != 0f);
+                groupStart += groupRows;
+            }
+        }
+    }
+
+    // Rows of the next row group when `left` (a multiple of 16) rows remain: groups of 64, then
+    // one of what is left, except 80 = 48 + 32 instead of 64 + 16: a 16-row group re-reads B
+    // from L2 for 16 FMAs per line (80×512×2048: 1.06× packed with 48 + 32, 0.94× with 64 + 16).
+    private static int GroupRows(int left) => left == 80 ? 48 : Math.Min(64, left);
+
+    // Every tile of one row group across the nc columns: full tiles straight from B, a ragged
+    // last tile from a zero-padded copy of its columns (same kernel, so the same rounding).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunGroup<TKernel>(int kc, float* panel, float* source, long rowStride, int nc, float* block, bool accumulate)
+        where TKernel : IStreamedBKernel
+    {
+        int height = TKernel.Vectors * RowUnit;
+        int j = 0;
+        for (; j + TKernel.Columns <= nc; j += TKernel.Columns)
+            TKernel.Run(kc, panel, source + j, rowStride, PrefetchAhead, block + (long)j * height, accumulate);
+        if (j == nc) return;
+        int columns = nc - j;
+        float* padded = stackalloc float[DepthBlock * TKernel.Columns];
+        for (int p = 0; p < kc; p++)
+            for (int c = 0; c < TKernel.Columns; c++)
+                padded[p * TKernel.Columns + c] = c < columns ? source[p * rowStride + j + c] : 0f;
+        float* tile = stackalloc float[TKernel.Columns * 64];
+        TKernel.Run(kc, panel, padded, TKernel.Columns, 0, tile, accumulate: false);
+        float* target = block + (long)j * height;
+        for (int i = 0; i < columns * height; i++) target[i] = accumulate ? target[i] + tile[i] : tile[i];
+    }
+
+    // Floats past the broadcast row that each kernel step prefetches: four lines on.
+    private const long PrefetchAhead = 64;
+
+    // C[i, j] (+)= block[j·height + i] for i < rows, j < columns: 8×8 blocks through registers,
+    // the ragged rest element by element.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WriteTransposed(float* block, int height, float* c, int ldc, int rows, int columns, bool accumulate)
+    {
+        float* square = stackalloc float[64];
+        int i = 0;
+        for (; i + 8 <= rows; i += 8)
+        {
+            int j = 0;
+            for (; j + 8 <= columns; j += 8)
+            {
+                float* target = c + (long)i * ldc + j;
+                if (!accumulate)
+                {
+                    GemmPacking.Transpose8x8(block + (long)j * height + i, height, target, ldc);
+                    continue;
+                }
+                GemmPacking.Transpose8x8(block + (long)j * height + i, height, square, 8);
+                for (int r = 0; r < 8; r++) (Vector256.Load(target + (long)r * ldc) + Vector256.Load(square + r * 8)).Store(target + (long)r * ldc);
+            }
+            for (; j < columns; j++)
+                for (int r = i; r < i + 8; r++) Write(c + (long)r * ldc + j, block[(long)j * height + r], accumulate);
+        }
+        for (; i < rows; i++)
+            for (int j = 0; j < columns; j++) Write(c + (long)i * ldc + j, block[(long)j * height + i], accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Write(float* target, float value, bool accumulate) => *target = accumulate ? *target + value : value;
+}

@@ -1,0 +1,69 @@
+// The streamed-B few-rows GEMM (AVX-512) checked on its own, against a double-precision product,
+// whichever path the CPU device happens to pick: row counts around its 16-row groups and its
+// 64/48/32/16-row kernels, depths around its 64-step blocks, column counts that leave ragged
+// tiles of every kernel width and cross its 2048-column block, and the β forms.
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+using SwitchNative.Devices.Cpu;
+using SwitchNative.Devices.Cpu.Gemm;
+using SwitchNative.Tests.Infrastructure;
+
+namespace SwitchNative.Tests.Devices;
+
+public sealed unsafe class StreamedBGemmTests
+{
+    public static IEnumerable<object[]> Shapes() =>
+        from shape in new (int M, int K, int N)[]
+        {
+            (1, 1, 1), (15, 63, 5), (16, 64, 6), (17, 65, 7), (33, 130, 37), (48, 64, 8), (64, 200, 96),
+            (65, 10, 100), (80, 70, 13), (100, 129, 50), (150, 33, 70), (192, 64, 48), (40, 20, 2100),
+        }
+        from beta in new[] { 0f, 1f }
+        from threads in new[] { 1, 2 }
+        select new object[] { shape.M, shape.K, shape.N, beta, threads };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Matches_a_double_precision_product(int m, int k, int n, float beta, int threads)
+    {
+        using var parallel = new CpuParallel(threads);
+        if (!Avx512F.IsSupported)
+        {
+            // Without AVX-512 the streamed path must refuse to be switched on.
+            Assert.Throws<ArgumentException>(() => new PackedGemm<MicroKernel256, MicroKernel256>(parallel, streamFewRows: true));
+            return;
+        }
+        using var gemm = new PackedGemm<TallMicroKernel512, MicroKernel512>(parallel, streamFewRows: true);
+        var a = TestData.Uniform(m * k, seed: 31);
+        var b = TestData.Uniform(k * n, seed: 32);
+        // β = 0 must ignore what C holds, NaN included.
+        var c = beta == 0f ? Enumerable.Repeat(float.NaN, m * n).ToArray() : TestData.Uniform(m * n, seed: 33);
+        const float alpha = 1.5f;
+        var expected = new double[m * n];
+        var magnitude = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0, absolute = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    sum += (double)a[i * k + p] * b[p * n + j];
+                    absolute += Math.Abs((double)a[i * k + p] * b[p * n + j]);
+                }
+                expected[i * n + j] = alpha * sum + (beta == 0f ? 0 : beta * (double)c[i * n + j]);
+                magnitude[i * n + j] = Math.Abs(alpha) * absolute + (beta == 0f ? 0 : Math.Abs(c[i * n + j]));
+            }
+        fixed (float* left = a, right = b, output = c)
+        {
+            var problem = new GemmProblem(new GemmOperand(left, m, k, false), new GemmOperand(right, k, n, false), alpha, beta, output, m, n, k);
+            gemm.RunBatch([problem]);
+        }
+        // A float32 sum of K products is within γ_K·Σ|a||b| (γ_K ≈ K·u, u = 2⁻²⁴) of the exact one.
+        const double unitRoundoff = 1.0 / (1 << 24);
+        for (int i = 0; i < m * n; i++)
+        {
+            double allowed = 1e-6 + (k + 2) * unitRoundoff * magnitude[i];
+            Assert.True(Math.Abs(expected[i] - c[i]) <= allowed, $"{m}×{k}×{n} β={beta} element {i}: expected {expected[i]:R}, got {c[i]:R}, allowed {allowed:E2}");
+        }
+    }
+}
