@@ -13,9 +13,9 @@
 // On L1-resident data all four run at 87–100 % of the FMA peak. The broadcasts use constant
 // offsets (b[c]): with a column stride as a parameter, the JIT recomputed c·stride with an imul
 // per broadcast every step, and the 16×16 kernel ran at 46 % of peak, the 32×12 at 87 %.
-// Each step also prefetches (to L2) the line prefetchOffset floats past the broadcast row: for a
-// row-major B, the line four ahead in the same row, which the hardware prefetchers do not fetch
-// (consecutive steps are a whole row of B apart).
+// Each step also prefetches (to L2) the line prefetchOffset floats past the broadcast values, in
+// the same row of B, which the hardware prefetchers do not fetch (consecutive steps are a whole
+// row of B apart).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
