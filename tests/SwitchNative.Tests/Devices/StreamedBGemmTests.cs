@@ -1,7 +1,8 @@
-// The streamed-B few-rows GEMM (AVX-512) checked on its own, against a double-precision product,
-// whichever path the CPU device happens to pick: row counts around its 16-row groups and its
-// 64/48/32/16-row kernels, depths around its 64-step blocks, column counts that leave ragged
-// tiles of every kernel width and cross its 2048-column block, and the β forms.
+// The streamed-B few-rows GEMM checked on its own, against a double-precision product, for both
+// kernel sets (AVX-512 and AVX2 + FMA) wherever the machine runs them, whichever path the CPU
+// device happens to pick: row counts around its row units and its 64/48/32/16-row (16/8-row)
+// kernels, depths around its 64-step blocks, column counts that leave ragged tiles of every
+// kernel width and cross its 2048-column block, and the β forms.
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using SwitchNative.Devices.Cpu;
@@ -20,20 +21,24 @@ public sealed unsafe class StreamedBGemmTests
         }
         from beta in new[] { 0f, 1f }
         from threads in new[] { 1, 2 }
-        select new object[] { shape.M, shape.K, shape.N, beta, threads };
+        from wide in new[] { true, false }
+        select new object[] { shape.M, shape.K, shape.N, beta, threads, wide };
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Matches_a_double_precision_product(int m, int k, int n, float beta, int threads)
+    // wide: the AVX-512 kernels, else the AVX2 + FMA ones.
+    public void Matches_a_double_precision_product(int m, int k, int n, float beta, int threads, bool wide)
     {
         using var parallel = new CpuParallel(threads);
-        if (!Avx512F.IsSupported)
+        var path = wide ? GemmFewRowsPath.StreamedVector512 : GemmFewRowsPath.StreamedVector256;
+        if (wide ? !Avx512F.IsSupported : !(Avx2.IsSupported && Fma.IsSupported))
         {
-            // Without AVX-512 the streamed path must refuse to be switched on.
-            Assert.Throws<ArgumentException>(() => new PackedGemm<MicroKernel256, MicroKernel256>(parallel, streamFewRows: true));
+            // Where the machine lacks the instructions, the path must refuse to be switched on.
+            Assert.Throws<ArgumentException>(() => new PackedGemm<MicroKernel256, MicroKernel256>(parallel, path));
             return;
         }
-        using var gemm = new PackedGemm<TallMicroKernel512, MicroKernel512>(parallel, streamFewRows: true);
+        using PackedGemm<TallMicroKernel512, MicroKernel512>? gemm512 = wide ? new(parallel, path) : null;
+        using PackedGemm<MicroKernel256, MicroKernel256>? gemm256 = wide ? null : new(parallel, path);
         var a = TestData.Uniform(m * k, seed: 31);
         var b = TestData.Uniform(k * n, seed: 32);
         // β = 0 must ignore what C holds, NaN included.
@@ -56,14 +61,15 @@ public sealed unsafe class StreamedBGemmTests
         fixed (float* left = a, right = b, output = c)
         {
             var problem = new GemmProblem(new GemmOperand(left, m, k, false), new GemmOperand(right, k, n, false), alpha, beta, output, m, n, k);
-            gemm.RunBatch([problem]);
+            if (gemm512 is not null) gemm512.RunBatch([problem]);
+            else gemm256!.RunBatch([problem]);
         }
         // A float32 sum of K products is within γ_K·Σ|a||b| (γ_K ≈ K·u, u = 2⁻²⁴) of the exact one.
         const double unitRoundoff = 1.0 / (1 << 24);
         for (int i = 0; i < m * n; i++)
         {
             double allowed = 1e-6 + (k + 2) * unitRoundoff * magnitude[i];
-            Assert.True(Math.Abs(expected[i] - c[i]) <= allowed, $"{m}×{k}×{n} β={beta} element {i}: expected {expected[i]:R}, got {c[i]:R}, allowed {allowed:E2}");
+            Assert.True(Math.Abs(expected[i] - c[i]) <= allowed, $"{path} {m}×{k}×{n} β={beta} element {i}: expected {expected[i]:R}, got {c[i]:R}, allowed {allowed:E2}");
         }
     }
 }

@@ -5,6 +5,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using SwitchNative.Devices.Cpu.Gemm;
 using SwitchNative.Devices.Cpu.Kernels;
 using SwitchNative.Devices.Host;
@@ -30,9 +31,9 @@ public sealed unsafe partial class CpuDevice : HostDevice
     public CpuDevice(int threadCount = 0)
     {
         _parallel = new CpuParallel(threadCount == 0 ? Environment.ProcessorCount : threadCount);
-        if (Vector512.IsHardwareAccelerated) _gemm512 = new PackedGemm<TallMicroKernel512, MicroKernel512>(_parallel, streamFewRows: true);
-        else if (Vector256.IsHardwareAccelerated) _gemm256 = new PackedGemm<MicroKernel256, MicroKernel256>(_parallel, streamFewRows: false);
-        else _gemm128 = new PackedGemm<MicroKernel128, MicroKernel128>(_parallel, streamFewRows: false);
+        if (Vector512.IsHardwareAccelerated) _gemm512 = new PackedGemm<TallMicroKernel512, MicroKernel512>(_parallel, GemmFewRowsPath.StreamedVector512);
+        else if (Vector256.IsHardwareAccelerated) _gemm256 = new PackedGemm<MicroKernel256, MicroKernel256>(_parallel, Fma.IsSupported ? GemmFewRowsPath.StreamedVector256 : GemmFewRowsPath.Packed);
+        else _gemm128 = new PackedGemm<MicroKernel128, MicroKernel128>(_parallel, GemmFewRowsPath.Packed);
     }
 
     /// <inheritdoc/>

@@ -17,8 +17,8 @@
 //    took 2048³ from 1.07–1.17× slower than OpenBLAS to 1.02–1.03× and Xᵀ·dY from 1.04–1.06×
 //    to 1.00–1.03× (1 thread, same-round paired timings).
 //  - Few rows (M ≤ MC = 192, an expert's tokens): every B block is used by those few rows
-//    only, so reading B dominates. On AVX-512 with a row-major B, StreamedBGemm reads B in
-//    place instead of packing it (see there). Otherwise the classic loops (jc by 512 → pc by
+//    only, so reading B dominates. With a row-major B, StreamedBGemm reads B in place
+//    instead of packing it (see there; AVX-512 or AVX2 + FMA). Otherwise the classic loops (jc by 512 → pc by
 //    256 → pack B → ic → pack A) with 8 × 32 tiles (less padding than 12-row ones) down each
 //    column, so a B micro-panel (256 × NR) stays in L1, and the next B block's source is
 //    prefetched from inside the micro-kernel (GemmSourcePrefetch), with blocks small enough
@@ -64,17 +64,20 @@ internal sealed unsafe class PackedGemm<TKernel, TFewRowsKernel> : IDisposable
     private const long MinimumParallelWork = 1L << 20;
 
     private readonly CpuParallel _parallel;
-    private readonly bool _streamFewRows;
+    private readonly GemmFewRowsPath _fewRowsPath;
     private readonly GemmWorkspace _packedA;
     private readonly GemmWorkspace _packedB;
 
     /// <param name="parallel">The threads to run on.</param>
-    /// <param name="streamFewRows">Products with few rows run on <see cref="StreamedBGemm"/> (AVX-512 only) instead of <typeparamref name="TFewRowsKernel"/>.</param>
-    public PackedGemm(CpuParallel parallel, bool streamFewRows)
+    /// <param name="fewRowsPath">How products with few rows and a row-major B run: packed on <typeparamref name="TFewRowsKernel"/>, or on <see cref="StreamedBGemm"/>'s kernels of one vector width.</param>
+    public PackedGemm(CpuParallel parallel, GemmFewRowsPath fewRowsPath)
     {
-        if (streamFewRows && !Avx512F.IsSupported) throw new ArgumentException("the streamed few-rows GEMM needs AVX-512", nameof(streamFewRows));
+        if (fewRowsPath == GemmFewRowsPath.StreamedVector512 && !Avx512F.IsSupported)
+            throw new ArgumentException("the AVX-512 streamed few-rows GEMM needs AVX-512", nameof(fewRowsPath));
+        if (fewRowsPath == GemmFewRowsPath.StreamedVector256 && !(Avx2.IsSupported && Fma.IsSupported))
+            throw new ArgumentException("the AVX2 streamed few-rows GEMM needs AVX2 and FMA", nameof(fewRowsPath));
         _parallel = parallel;
-        _streamFewRows = streamFewRows;
+        _fewRowsPath = fewRowsPath;
         // The streamed path borrows the same buffers: packed Ã in the first, the transposed C block in the second.
         _packedA = new GemmWorkspace(Math.Max(Math.Max((long)RowChunk * DepthBlock, (long)RowBlock * FewRowsDepthBlock), StreamedBGemm.PackedAFloats(RowBlock)));
         _packedB = new GemmWorkspace(Math.Max(Math.Max((long)DepthBlock * ColumnBlock, (long)FewRowsDepthBlock * FewRowsColumnBlock), StreamedBGemm.TransposedCFloats(RowBlock)));
@@ -114,7 +117,7 @@ internal sealed unsafe class PackedGemm<TKernel, TFewRowsKernel> : IDisposable
             GemmRectangle? pending = null;
             foreach (var problem in work)
             {
-                if (!TryPart(problem, part, parts, _streamFewRows, out var rectangle)) continue;
+                if (!TryPart(problem, part, parts, _fewRowsPath, out var rectangle)) continue;
                 if (pending is { } previous) RunRectangle(previous, rectangle);
                 pending = rectangle;
             }
@@ -124,13 +127,13 @@ internal sealed unsafe class PackedGemm<TKernel, TFewRowsKernel> : IDisposable
 
     // Part `part` of `parts` of one product: C is cut along N when N ≥ M, else along M, on tile
     // boundaries; a product with fewer tiles than parts leaves the last parts without work.
-    private static bool TryPart(GemmProblem problem, int part, int parts, bool streamFewRows, out GemmRectangle rectangle)
+    private static bool TryPart(GemmProblem problem, int part, int parts, GemmFewRowsPath fewRowsPath, out GemmRectangle rectangle)
     {
         bool splitColumns = problem.N >= problem.M;
         bool fewRows = FewRows(problem);
         int tile = splitColumns
             ? (fewRows ? TFewRowsKernel.Columns : TKernel.Columns)
-            : (!fewRows ? TKernel.Rows : Streamed(problem, streamFewRows) ? StreamedBGemm.RowUnit : TFewRowsKernel.Rows);
+            : (!fewRows ? TKernel.Rows : Streamed(problem, fewRowsPath) ? StreamedBGemm.RowSplit : TFewRowsKernel.Rows);
         int extent = splitColumns ? problem.N : problem.M;
         int tiles = (extent + tile - 1) / tile;
         int used = Math.Min(parts, tiles);
@@ -148,11 +151,11 @@ internal sealed unsafe class PackedGemm<TKernel, TFewRowsKernel> : IDisposable
     // KC and so the rounding: a thread's share must be summed exactly as the whole would be.
     private static bool FewRows(GemmProblem problem) => problem.M <= RowBlock;
 
-    // Few rows with a row-major B run on StreamedBGemm when it is on. A transposed B ([N, K],
+    // Few rows with a row-major B run on StreamedBGemm unless the path is Packed. A transposed B ([N, K],
     // the backward dX = dY·Wᵀ) stays on the packed path: a streamed tile reads it as NR
     // strided columns, and a 64×6 kernel doing so measured 0.61–1.04× packed (64 experts of
     // 64 rows, K·N = 512·2048 and 2048·512, KC 64 and 256).
-    private static bool Streamed(GemmProblem problem, bool streamFewRows) => streamFewRows && FewRows(problem) && !problem.B.Transposed;
+    private static bool Streamed(GemmProblem problem, GemmFewRowsPath fewRowsPath) => fewRowsPath != GemmFewRowsPath.Packed && FewRows(problem) && !problem.B.Transposed;
 
     // The loops over one rectangle on the calling thread.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -163,8 +166,9 @@ internal sealed unsafe class PackedGemm<TKernel, TFewRowsKernel> : IDisposable
         try
         {
             if (!FewRows(rectangle.Problem)) RunManyRows(rectangle, packedA, packedB);
-            else if (Streamed(rectangle.Problem, _streamFewRows)) StreamedBGemm.Run(rectangle, packedA, packedB);
-            else RunFewRows(rectangle, next, packedA, packedB);
+            else if (!Streamed(rectangle.Problem, _fewRowsPath)) RunFewRows(rectangle, next, packedA, packedB);
+            else if (_fewRowsPath == GemmFewRowsPath.StreamedVector512) StreamedBGemm.Run<StreamedBVector512>(rectangle, packedA, packedB);
+            else StreamedBGemm.Run<StreamedBVector256>(rectangle, packedA, packedB);
         }
         finally
         {

@@ -1,4 +1,4 @@
-// Products with few rows (an expert's tokens) on AVX-512, with B read where it lies.
+// Products with few rows (an expert's tokens), with B read where it lies (AVX-512, or AVX2 + FMA).
 //
 // In a product of M ≈ 64 rows every value of B is used by those M rows only, so the packed
 // GEMM's copy of B into panels costs about as much as the multiply it feeds: for 64 experts'
@@ -11,8 +11,9 @@
 // column block.
 //
 //   for jc in the rectangle's columns by 2048:
-//     for pc in K by KC = 64:              pack Ã: every row group's Ã micro-panel (16·V × 64)
-//       for each row group (64 rows → 64×6 tiles, 48 → 48×8, 32 → 32×12, 16 → 16×16):
+//     for pc in K by KC = 64:              pack Ã: every row group's Ã micro-panel (rows × 64)
+//       for each row group (AVX-512: 64 rows → 64×6 tiles, 48 → 48×8, 32 → 32×12, 16 → 16×16;
+//                           AVX2: 16 → 16×6, 8 → 8×12; see StreamedBFamilies):
 //         for each tile of its columns: kernel over the 64 depth steps, into the Cᵀ block
 //     transpose the Cᵀ block (2048 × rows) into C
 //
@@ -23,18 +24,21 @@
 // measured 10–15 % slower than 2048: each new block starts 64 new rows of B whose first lines
 // nothing has prefetched.
 //
-// Row groups are 16 rows (a vector), so an expert's rows are padded to a multiple of 16, not 8;
-// the rounding differs from the packed path (KC 64 instead of 256) but, as there, each element
-// is summed in the same order whatever the thread count.
+// Row groups are made of vectors of rows, so an expert's rows are padded to a multiple of 16
+// (AVX-512) or 8 (AVX2); the rounding differs from the packed path (KC 64 instead of 256) but,
+// as there, each element is summed in the same order whatever the thread count.
 //
-// Measured against the packed path (in-process, alternating, 1 thread): 64 experts, 4096 uneven
-// rows × 512 × 2048: 1.10–1.29×; 2 threads 1.13–1.26×; one 48×512×2048 product 1.21×.
+// Measured against the packed path (in-process, alternating): AVX-512, 64 experts over 4096
+// uneven rows × 512 × 2048: 1.10–1.29× on 1 thread, 1.13–1.26× on 2; one 48×512×2048 product
+// 1.21×. AVX2 (the 6×16 packed kernel against 16×6 / 8×12 streamed): 64 experts 1.12–1.18× on
+// 1 thread, 0.96–1.11× on 2; one 64×512×2048 product 1.12–1.17×; 64 experts × 2048 × 512
+// 1.05–1.08×.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace SwitchNative.Devices.Cpu.Gemm;
 
-/// <summary>The few-rows GEMM with B streamed in place (AVX-512).</summary>
+/// <summary>The few-rows GEMM with B streamed in place.</summary>
 internal static unsafe class StreamedBGemm
 {
     /// <summary>KC: depth of a block.</summary>
@@ -43,26 +47,26 @@ internal static unsafe class StreamedBGemm
     /// <summary>NC: columns of C per transposed block.</summary>
     public const int ColumnBlock = 2048;
 
-    /// <summary>Rows of a row group's unit: one Vector512 of floats.</summary>
-    public const int RowUnit = 16;
+    /// <summary>Rows every family's row unit divides: where a product split along rows is cut.</summary>
+    public const int RowSplit = 16;
 
-    /// <summary>Floats of packed Ã a rectangle of <paramref name="rows"/> rows needs.</summary>
-    public static long PackedAFloats(int rows) => (long)PaddedRows(rows) * DepthBlock;
+    /// <summary>Floats of packed Ã a rectangle of <paramref name="rows"/> rows needs (any family).</summary>
+    public static long PackedAFloats(int rows) => (long)PaddedRows(rows, RowSplit) * DepthBlock;
 
-    /// <summary>Floats of the transposed C block a rectangle of <paramref name="rows"/> rows needs.</summary>
-    public static long TransposedCFloats(int rows) => (long)PaddedRows(rows) * ColumnBlock;
+    /// <summary>Floats of the transposed C block a rectangle of <paramref name="rows"/> rows needs (any family).</summary>
+    public static long TransposedCFloats(int rows) => (long)PaddedRows(rows, RowSplit) * ColumnBlock;
 
-    private static int PaddedRows(int rows) => (rows + RowUnit - 1) / RowUnit * RowUnit;
+    private static int PaddedRows(int rows, int unit) => (rows + unit - 1) / unit * unit;
 
     /// <summary>Computes one rectangle of a product: C (+)= α·op(A)·op(B) over its rows and columns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(GemmRectangle rectangle, float* packedA, float* transposedC)
+    public static void Run<TFamily>(GemmRectangle rectangle, float* packedA, float* transposedC) where TFamily : IStreamedBFamily
     {
         var problem = rectangle.Problem;
         var b = problem.B;
         if (b.Transposed) throw new ArgumentException("the streamed GEMM reads a row-major B", nameof(rectangle));
         long rowStride = b.Columns;
-        int rows = rectangle.RowCount, paddedRows = PaddedRows(rows);
+        int rows = rectangle.RowCount, paddedRows = PaddedRows(rows, TFamily.RowUnit);
         int columnEnd = rectangle.ColumnStart + rectangle.ColumnCount;
         for (int jc = rectangle.ColumnStart; jc < columnEnd; jc += ColumnBlock)
         {
@@ -75,19 +79,16 @@ internal static unsafe class StreamedBGemm
                 // Each row group packs its Ã micro-panel and runs its kernel over every column.
                 for (int groupStart = 0; groupStart < paddedRows;)
                 {
-                    int groupRows = GroupRows(paddedRows - groupStart);
+                    int groupRows = TFamily.GroupRows(paddedRows - groupStart);
                     GemmPacking.PackA(problem.A, rectangle.RowStart + groupStart, Math.Min(groupRows, rows - groupStart), pc, kc, problem.Alpha, groupRows, packedA + (long)groupStart * kc);
                     float* panel = packedA + (long)groupStart * kc, block = transposedC + (long)groupStart * nc;
-                    if (groupRows == 64) RunGroup<StreamedBKernel64x6>(kc, panel, source, rowStride, nc, block, accumulate);
-                    else if (groupRows == 48) RunGroup<StreamedBKernel48x8>(kc, panel, source, rowStride, nc, block, accumulate);
-                    else if (groupRows == 32) RunGroup<StreamedBKernel32x12>(kc, panel, source, rowStride, nc, block, accumulate);
-                    else RunGroup<StreamedBKernel16x16>(kc, panel, source, rowStride, nc, block, accumulate);
+                    TFamily.RunGroup(groupRows, kc, panel, source, rowStride, nc, block, accumulate);
                     groupStart += groupRows;
                 }
             }
             for (int groupStart = 0; groupStart < paddedRows;)
             {
-                int groupRows = GroupRows(paddedRows - groupStart);
+                int groupRows = TFamily.GroupRows(paddedRows - groupStart);
                 float* target = problem.C + (long)(rectangle.RowStart + groupStart) * problem.N + jc;
                 WriteTransposed(transposedC + (long)groupStart * nc, groupRows, target, problem.N, Math.Min(groupRows, rows - groupStart), nc, problem.Beta != 0f);
                 groupStart += groupRows;
@@ -95,18 +96,13 @@ internal static unsafe class StreamedBGemm
         }
     }
 
-    // Rows of the next row group when `left` (a multiple of 16) rows remain: groups of 64, then
-    // one of what is left, except 80 = 48 + 32 instead of 64 + 16: a 16-row group re-reads B
-    // from L2 for 16 FMAs per line (80×512×2048: 1.06× packed with 48 + 32, 0.94× with 64 + 16).
-    private static int GroupRows(int left) => left == 80 ? 48 : Math.Min(64, left);
-
     // Every tile of one row group across the nc columns: full tiles straight from B, a ragged
     // last tile from a zero-padded copy of its columns (same kernel, so the same rounding).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunGroup<TKernel>(int kc, float* panel, float* source, long rowStride, int nc, float* block, bool accumulate)
+    internal static void RunGroup<TKernel>(int kc, float* panel, float* source, long rowStride, int nc, float* block, bool accumulate)
         where TKernel : IStreamedBKernel
     {
-        int height = TKernel.Vectors * RowUnit;
+        int height = TKernel.Rows;
         int j = 0;
         for (; j + TKernel.Columns <= nc; j += TKernel.Columns)
             TKernel.Run(kc, panel, source + j, rowStride, PrefetchAhead, block + (long)j * height, accumulate);

@@ -1,0 +1,49 @@
+// The kernel sets of the streamed-B GEMM, one per vector width: how an expert's rows are cut
+// into row groups and which kernel runs each group (see StreamedBGemm).
+namespace SwitchNative.Devices.Cpu.Gemm;
+
+/// <summary>The streamed-B kernels of one vector width.</summary>
+internal unsafe interface IStreamedBFamily
+{
+    /// <summary>Rows of one vector: rows are padded to a multiple of this.</summary>
+    static abstract int RowUnit { get; }
+
+    /// <summary>Rows of the next row group when <paramref name="left"/> (a multiple of RowUnit) rows remain.</summary>
+    static abstract int GroupRows(int left);
+
+    /// <summary>Runs the kernel for a group of <paramref name="groupRows"/> rows over every tile of its columns.</summary>
+    static abstract void RunGroup(int groupRows, int kc, float* panel, float* source, long rowStride, int nc, float* block, bool accumulate);
+}
+
+/// <summary>AVX-512: row groups of 64, 48, 32 and 16 rows.</summary>
+internal readonly unsafe struct StreamedBVector512 : IStreamedBFamily
+{
+    public static int RowUnit => 16;
+
+    // Groups of 64, then one of what is left, except 80 = 48 + 32 instead of 64 + 16: a 16-row
+    // group re-reads B from L2 for 16 FMAs per line (80×512×2048: 1.06× packed with 48 + 32,
+    // 0.94× with 64 + 16).
+    public static int GroupRows(int left) => left == 80 ? 48 : Math.Min(64, left);
+
+    public static void RunGroup(int groupRows, int kc, float* panel, float* source, long rowStride, int nc, float* block, bool accumulate)
+    {
+        if (groupRows == 64) StreamedBGemm.RunGroup<StreamedBKernel64x6>(kc, panel, source, rowStride, nc, block, accumulate);
+        else if (groupRows == 48) StreamedBGemm.RunGroup<StreamedBKernel48x8>(kc, panel, source, rowStride, nc, block, accumulate);
+        else if (groupRows == 32) StreamedBGemm.RunGroup<StreamedBKernel32x12>(kc, panel, source, rowStride, nc, block, accumulate);
+        else StreamedBGemm.RunGroup<StreamedBKernel16x16>(kc, panel, source, rowStride, nc, block, accumulate);
+    }
+}
+
+/// <summary>AVX2 + FMA: row groups of 16 rows, and one of 8 for the rest (16 ymm registers hold no taller tile).</summary>
+internal readonly unsafe struct StreamedBVector256 : IStreamedBFamily
+{
+    public static int RowUnit => 8;
+
+    public static int GroupRows(int left) => Math.Min(16, left);
+
+    public static void RunGroup(int groupRows, int kc, float* panel, float* source, long rowStride, int nc, float* block, bool accumulate)
+    {
+        if (groupRows == 16) StreamedBGemm.RunGroup<StreamedBKernel16x6Vector256>(kc, panel, source, rowStride, nc, block, accumulate);
+        else StreamedBGemm.RunGroup<StreamedBKernel8x12Vector256>(kc, panel, source, rowStride, nc, block, accumulate);
+    }
+}
