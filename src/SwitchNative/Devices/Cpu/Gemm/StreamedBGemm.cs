@@ -112,7 +112,7 @@ internal static unsafe class StreamedBGemm
         for (int p = 0; p < kc; p++)
             for (int c = 0; c < TKernel.Columns; c++)
                 padded[p * TKernel.Columns + c] = c < columns ? source[p * rowStride + j + c] : 0f;
-        float* tile = stackalloc float[TKernel.Columns * 64];
+        float* tile = stackalloc float[TKernel.Columns * height];
         TKernel.Run(kc, panel, padded, TKernel.Columns, 0, tile, accumulate: false);
         float* target = block + (long)j * height;
         for (int i = 0; i < columns * height; i++) target[i] = accumulate ? target[i] + tile[i] : tile[i];
