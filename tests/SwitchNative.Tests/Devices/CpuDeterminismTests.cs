@@ -27,7 +27,12 @@ public sealed class CpuDeterminismTests
         // yet the product keeps its many-rows depth blocks (which set the rounding).
         // (64, 1000, 2100) and (150, 70, 40): few rows (the streamed path on AVX-512), split along
         // columns across its 2048-column block, and along rows into different row groups.
-        foreach (var (m, k, n) in new[] { (300, 200, 500), (700, 300, 90), (64, 1000, 2100), (400, 600, 130), (150, 70, 40) })
+        // (3085, 600, 3100): many rows and more columns, so the threads share the packed A blocks:
+        // two row chunks of 3072 + 13 rows, two depth blocks, seven column blocks (four steps, both
+        // buffers used twice); with 3 threads on a 2-core machine one usually starts late.
+        // (3300, 520, 3100): more rows than columns, so they share the packed B blocks: two column
+        // chunks of 3072 + 28, two depth blocks, 18 bands of rows (the last ragged).
+        foreach (var (m, k, n) in new[] { (300, 200, 500), (700, 300, 90), (64, 1000, 2100), (400, 600, 130), (150, 70, 40), (3085, 600, 3100), (3300, 520, 3100) })
         {
             var a = TestData.Uniform(m * k, seed: 1);
             var b = TestData.Uniform(k * n, seed: 2);

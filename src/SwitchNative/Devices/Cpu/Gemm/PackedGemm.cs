@@ -1,8 +1,11 @@
 // The BLIS-style GEMM driver: C = α·op(A)·op(B) + β·C.
 //
-// C is cut into one rectangle per thread (along N when N ≥ M, else along M, on tile
-// boundaries); each thread then runs blocked loops on its rectangle with its own packing
-// buffers, so threads never wait on each other. Two arrangements, chosen per product:
+// A batch of products (the grouped expert GEMMs) has C cut into one rectangle per thread (along
+// N when N ≥ M, else along M, on tile boundaries); each thread then runs blocked loops on its
+// rectangle with its own packing buffers, so threads never wait on each other. A single product
+// with many rows instead runs on all threads together in steps that pack each operand once
+// (PackedGemm.SharedPacking.cs): rectangles would pack one operand once per thread. Two
+// arrangements, chosen per product:
 //
 //  - Many rows (M > MC; OpenBLAS's arrangement):
 //      for ic in M by 3072:              (one chunk for most products)
@@ -38,7 +41,7 @@ namespace SwitchNative.Devices.Cpu.Gemm;
 /// Blocked, packed, multithreaded GEMM: <typeparamref name="TKernel"/> tiles products with many
 /// rows, <typeparamref name="TFewRowsKernel"/> those with few (an expert's tokens).
 /// </summary>
-internal sealed unsafe class PackedGemm<TKernel, TFewRowsKernel> : IDisposable
+internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisposable
     where TKernel : IGemmMicroKernel
     where TFewRowsKernel : IGemmMicroKernel
 {
@@ -111,6 +114,11 @@ internal sealed unsafe class PackedGemm<TKernel, TFewRowsKernel> : IDisposable
         }
         if (work.Count == 0) return;
         int parts = multiplyAdds < MinimumParallelWork ? 1 : _parallel.ThreadCount;
+        if (parts > 1 && work.Count == 1 && SharesPacking(work[0]))
+        {
+            RunSharingPacking(work[0]);
+            return;
+        }
         _parallel.For(parts, part =>
         {
             // Each rectangle runs knowing the next one, so its last block can prefetch the next's first.
