@@ -1,21 +1,25 @@
-// One product with many rows run by all threads together on a SharedPackingSchedule, packing
-// each operand once.
+// Batches on several threads run on a SharedPackingSchedule, so that each operand is packed once
+// and the threads take work as they free up.
 //
-// Cut into per-thread rectangles, every thread needs all of the operand the cut does not divide:
-// all of op(A) when C is cut along N, all of op(B) when it is cut along M. Each thread packed
-// that operand itself, so on 2 threads it was packed twice. Packing A is a transpose that runs at
-// memory speed (4.5–5.5 GB/s here), and its second copy cost a few per cent of a 2048³ product
-// and more of a 1024³ one. OpenBLAS packs each operand once, each thread a share. So here:
+// Cut into per-thread rectangles, every thread of a product with many rows needs all of the
+// operand the cut does not divide: all of op(A) when C is cut along N, all of op(B) when along M.
+// Each thread packed that operand itself, so on 2 threads it was packed twice. Packing A is a
+// transpose that runs at memory speed (4.5–5.5 GB/s here), and its second copy cost a few per
+// cent of a 2048³ product and more of a 1024³ one. OpenBLAS packs each operand once, each thread
+// a share. So a product with many rows runs in steps:
 //  - N ≥ M (SharedPackedAPlan): a step is (row chunk ic, depth block pc), in RunManyRows' order.
-//    The threads pack Ã[ic.., pc..] together, 16 micro-panels per unit; the compute units are
-//    C's column blocks (ColumnBlock wide), whose taker packs its own B̃ block (it stays in its
-//    L2) and runs the macro-kernel over the whole chunk.
+//    The threads pack Ã[ic.., pc..] together, PackUnitPanels micro-panels per unit; the compute
+//    units are C's column blocks (ColumnBlock wide), whose taker packs its own B̃ block (it stays
+//    in its L2) and runs the macro-kernel over the whole chunk.
 //  - M > N (SharedPackedBPlan, OpenBLAS's own arrangement): a step is (column chunk jc, depth
-//    block pc). The threads pack B̃[pc.., jc..] together, 16 micro-panels per unit; the compute
-//    units are bands of BandPanels row panels, whose taker packs its own Ã band and runs the
-//    macro-kernel over each ColumnBlock of the shared B̃ in turn.
-// In-process paired timings against per-thread rectangles, 2 threads (old time / new): see the
-// commit and README.
+//    block pc). The threads pack B̃[pc.., jc..] together; the compute units are bands of
+//    BandPanels row panels, whose taker packs its own Ã band and runs the macro-kernel over each
+//    ColumnBlock of the shared B̃ in turn.
+// Any other product (few rows: an expert's tokens; or too small to share out) is one step of
+// rectangles, as on the static path, taken one at a time by whichever thread is free.
+// In-process paired timings against per-thread rectangles on 2 threads (old time / new, medians
+// of 21): 1024³ 1.06–1.08, 2048³ 1.06–1.07, dW 512×4096×2048 1.03–1.07, 640×2048×512 1.09,
+// 4096×512×2048 1.14, dX 1.11, A·Bᵀ 1.10.
 namespace SwitchNative.Devices.Cpu.Gemm;
 
 internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
@@ -34,23 +38,30 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     private static bool SharesPacking(GemmProblem problem) =>
         !FewRows(problem) && (problem.N >= problem.M ? problem.N > ColumnBlock : problem.M > BandPanels * TKernel.Rows);
 
-    private void RunSharingPacking(GemmProblem problem)
+    private void RunOnSchedule(List<GemmProblem> work, int parts)
     {
-        bool sharedA = problem.N >= problem.M;
-        // The shared buffers hold Ã chunks or B̃ chunks (both KC × RowChunk floats); each thread's own
-        // buffer holds a B̃ block (shared Ã) or an Ã band (shared B̃).
-        var own = sharedA ? _packedB : _packedA;
+        var plans = new GemmStepPlan[work.Count];
+        for (int i = 0; i < work.Count; i++)
+        {
+            var problem = work[i];
+            plans[i] = !SharesPacking(problem) ? new RectanglesPlan(this, problem, i + 1 < work.Count ? work[i + 1] : null, parts)
+                : problem.N >= problem.M ? new SharedPackedAPlan(problem)
+                : new SharedPackedBPlan(problem);
+        }
+        // The shared buffers hold Ã chunks or B̃ chunks (both KC × RowChunk floats); each thread's
+        // own buffers hold what it packs for itself (a B̃ block, an Ã band, or a rectangle's blocks).
         float* first = _packedA.Rent();
         float* second = _packedA.Rent();
         try
         {
-            SharedPackingSchedule schedule = sharedA ? new SharedPackedAPlan(problem, first, second) : new SharedPackedBPlan(problem, first, second);
-            _parallel.For(_parallel.ThreadCount, _ =>
+            var schedule = new SharedPackingSchedule(plans, first, second);
+            _parallel.For(parts, _ =>
             {
-                float* buffer = own.Rent();
+                float* ownA = _packedA.Rent();
+                float* ownB = _packedB.Rent();
                 try
                 {
-                    schedule.Work(buffer);
+                    schedule.Work(ownA, ownB);
                 }
                 catch
                 {
@@ -59,7 +70,8 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
                 }
                 finally
                 {
-                    own.Return(buffer);
+                    _packedA.Return(ownA);
+                    _packedB.Return(ownB);
                 }
             });
         }
@@ -71,10 +83,17 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     }
 
     // N ≥ M: shared Ã chunks, each thread's own B̃ blocks.
-    private sealed class SharedPackedAPlan(GemmProblem problem, float* first, float* second)
-        : SharedPackingSchedule(Chunks(problem.M, RowChunk) * Chunks(problem.K, DepthBlock), Chunks(problem.N, ColumnBlock), first, second)
+    private sealed class SharedPackedAPlan(GemmProblem problem) : GemmStepPlan
     {
         private readonly int _depthBlocks = Chunks(problem.K, DepthBlock);
+
+        public override int StepCount => Chunks(problem.M, RowChunk) * _depthBlocks;
+
+        public override int PackUnits(int step) => Chunks(Chunks(Step(step).Rows, TKernel.Rows), PackUnitPanels);
+
+        public override int ComputeUnits(int step) => Chunks(problem.N, ColumnBlock);
+
+        public override bool ContinuesPreviousStep(int step) => step % _depthBlocks != 0;
 
         private (int Row, int Rows, int Depth, int Depths) Step(int step)
         {
@@ -82,30 +101,35 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
             return (ic, Math.Min(RowChunk, problem.M - ic), pc, Math.Min(DepthBlock, problem.K - pc));
         }
 
-        protected override int PackUnits(int step) => Chunks(Chunks(Step(step).Rows, TKernel.Rows), PackUnitPanels);
-
-        protected override void Pack(int step, int unit, float* shared)
+        public override void Pack(int step, int unit, float* shared)
         {
             var (ic, mc, pc, kc) = Step(step);
             int offset = unit * PackUnitPanels * TKernel.Rows;
             GemmPacking.PackA(problem.A, ic + offset, Math.Min(PackUnitPanels * TKernel.Rows, mc - offset), pc, kc, problem.Alpha, TKernel.Rows, shared + (long)offset * kc);
         }
 
-        protected override void Compute(int step, int unit, float* shared, float* own)
+        public override void Compute(int step, int unit, float* shared, float* ownA, float* ownB)
         {
             var (ic, mc, pc, kc) = Step(step);
             int jc = unit * ColumnBlock, nc = Math.Min(ColumnBlock, problem.N - jc);
-            GemmPacking.PackB(problem.B, pc, kc, jc, nc, TKernel.Columns, 0, Chunks(nc, TKernel.Columns), own);
+            GemmPacking.PackB(problem.B, pc, kc, jc, nc, TKernel.Columns, 0, Chunks(nc, TKernel.Columns), ownB);
             var none = GemmSourcePrefetcher.None;
-            MacroKernel<TKernel>(shared, own, problem.C + (long)ic * problem.N + jc, problem.N, mc, nc, kc, pc > 0 || problem.Beta != 0f, alongRows: true, ref none);
+            MacroKernel<TKernel>(shared, ownB, problem.C + (long)ic * problem.N + jc, problem.N, mc, nc, kc, pc > 0 || problem.Beta != 0f, alongRows: true, ref none);
         }
     }
 
     // M > N: shared B̃ chunks, each thread's own Ã bands.
-    private sealed class SharedPackedBPlan(GemmProblem problem, float* first, float* second)
-        : SharedPackingSchedule(Chunks(problem.N, SharedColumnChunk) * Chunks(problem.K, DepthBlock), Chunks(problem.M, BandPanels * TKernel.Rows), first, second)
+    private sealed class SharedPackedBPlan(GemmProblem problem) : GemmStepPlan
     {
         private readonly int _depthBlocks = Chunks(problem.K, DepthBlock);
+
+        public override int StepCount => Chunks(problem.N, SharedColumnChunk) * _depthBlocks;
+
+        public override int PackUnits(int step) => Chunks(Chunks(Step(step).Columns, TKernel.Columns), PackUnitPanels);
+
+        public override int ComputeUnits(int step) => Chunks(problem.M, BandPanels * TKernel.Rows);
+
+        public override bool ContinuesPreviousStep(int step) => step % _depthBlocks != 0;
 
         private (int Column, int Columns, int Depth, int Depths) Step(int step)
         {
@@ -113,27 +137,48 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
             return (jc, Math.Min(SharedColumnChunk, problem.N - jc), pc, Math.Min(DepthBlock, problem.K - pc));
         }
 
-        protected override int PackUnits(int step) => Chunks(Chunks(Step(step).Columns, TKernel.Columns), PackUnitPanels);
-
-        protected override void Pack(int step, int unit, float* shared)
+        public override void Pack(int step, int unit, float* shared)
         {
             var (jc, nc, pc, kc) = Step(step);
             int firstPanel = unit * PackUnitPanels;
             GemmPacking.PackB(problem.B, pc, kc, jc, nc, TKernel.Columns, firstPanel, Math.Min(PackUnitPanels, Chunks(nc, TKernel.Columns) - firstPanel), shared);
         }
 
-        protected override void Compute(int step, int unit, float* shared, float* own)
+        public override void Compute(int step, int unit, float* shared, float* ownA, float* ownB)
         {
             var (jc, nc, pc, kc) = Step(step);
             int bandRows = BandPanels * TKernel.Rows;
             int ic = unit * bandRows, mc = Math.Min(bandRows, problem.M - ic);
-            GemmPacking.PackA(problem.A, ic, mc, pc, kc, problem.Alpha, TKernel.Rows, own);
+            GemmPacking.PackA(problem.A, ic, mc, pc, kc, problem.Alpha, TKernel.Rows, ownA);
             bool accumulate = pc > 0 || problem.Beta != 0f;
             for (int block = 0; block < nc; block += ColumnBlock)
             {
                 var none = GemmSourcePrefetcher.None;
-                MacroKernel<TKernel>(own, shared + (long)block * kc, problem.C + (long)ic * problem.N + jc + block, problem.N, mc, Math.Min(ColumnBlock, nc - block), kc, accumulate, alongRows: true, ref none);
+                MacroKernel<TKernel>(ownA, shared + (long)block * kc, problem.C + (long)ic * problem.N + jc + block, problem.N, mc, Math.Min(ColumnBlock, nc - block), kc, accumulate, alongRows: true, ref none);
             }
+        }
+    }
+
+    // Any other product: one step whose compute units are the static path's rectangles. A packed
+    // few-rows rectangle prefetches the source of the next one its thread is likely to take: the
+    // same part of the next product, as when each thread kept one part of every product.
+    private sealed class RectanglesPlan(PackedGemm<TKernel, TFewRowsKernel> gemm, GemmProblem problem, GemmProblem? next, int parts) : GemmStepPlan
+    {
+        public override int StepCount => 1;
+
+        public override int PackUnits(int step) => 0;
+
+        public override int ComputeUnits(int step) => Parts(problem, parts, gemm._fewRowsPath);
+
+        public override bool ContinuesPreviousStep(int step) => false;
+
+        public override void Pack(int step, int unit, float* shared) => throw new InvalidOperationException("a rectangles step packs nothing shared");
+
+        public override void Compute(int step, int unit, float* shared, float* ownA, float* ownB)
+        {
+            if (!TryPart(problem, unit, parts, gemm._fewRowsPath, out var rectangle)) return;
+            GemmRectangle? following = next is { } product && TryPart(product, unit, parts, gemm._fewRowsPath, out var nextRectangle) ? nextRectangle : null;
+            gemm.RunRectangle(rectangle, following, ownA, ownB);
         }
     }
 

@@ -1,11 +1,11 @@
 // The BLIS-style GEMM driver: C = α·op(A)·op(B) + β·C.
 //
-// A batch of products (the grouped expert GEMMs) has C cut into one rectangle per thread (along
-// N when N ≥ M, else along M, on tile boundaries); each thread then runs blocked loops on its
-// rectangle with its own packing buffers, so threads never wait on each other. A single product
-// with many rows instead runs on all threads together in steps that pack each operand once
-// (PackedGemm.SharedPacking.cs): rectangles would pack one operand once per thread. Two
-// arrangements, chosen per product:
+// A batch of products (one GEMM, or the grouped expert GEMMs) on several threads runs on a
+// shared schedule (PackedGemm.SharedPacking.cs): a product with many rows in steps whose shared
+// operand block the threads pack once together, any other product as rectangles of C (cut along
+// N when N ≥ M, else along M, on tile boundaries) that each thread runs with its own packing
+// buffers; threads take the pieces as they free up. On one thread each product runs whole. Two
+// arrangements of the loops, chosen per product:
 //
 //  - Many rows (M > MC; OpenBLAS's arrangement):
 //      for ic in M by 3072:              (one chunk for most products)
@@ -88,10 +88,10 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
 
     /// <summary>
     /// Runs independent products as one job (a single GEMM is a batch of one; the grouped expert
-    /// GEMMs hand over every expert's product): each product is cut into per-thread rectangles
-    /// the same way whatever else is in the batch, and each thread
-    /// works through its rectangle of every product in turn, so the threads meet once per
-    /// batch instead of once per product. Results are bit-identical to running them one by one.
+    /// GEMMs hand over every expert's product): each product is cut into the same steps and
+    /// pieces whatever else is in the batch, and the threads take them in order as they free up,
+    /// so they meet once per batch instead of once per product. Results are bit-identical to
+    /// running the products one by one, on any number of threads.
     /// </summary>
     public void RunBatch(ReadOnlySpan<GemmProblem> problems)
     {
@@ -113,36 +113,32 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
             multiplyAdds += (long)problem.M * problem.N * problem.K;
         }
         if (work.Count == 0) return;
-        int parts = multiplyAdds < MinimumParallelWork ? 1 : _parallel.ThreadCount;
-        if (parts > 1 && work.Count == 1 && SharesPacking(work[0]))
+        if (multiplyAdds >= MinimumParallelWork && _parallel.ThreadCount > 1)
         {
-            RunSharingPacking(work[0]);
+            RunOnSchedule(work, _parallel.ThreadCount);
             return;
         }
-        _parallel.For(parts, part =>
+        // One thread: each product whole, in turn, each knowing the next one so that its last
+        // block can prefetch the next's first.
+        float* packedA = _packedA.Rent();
+        float* packedB = _packedB.Rent();
+        try
         {
-            // Each rectangle runs knowing the next one, so its last block can prefetch the next's first.
-            GemmRectangle? pending = null;
-            foreach (var problem in work)
-            {
-                if (!TryPart(problem, part, parts, _fewRowsPath, out var rectangle)) continue;
-                if (pending is { } previous) RunRectangle(previous, rectangle);
-                pending = rectangle;
-            }
-            if (pending is { } last) RunRectangle(last, null);
-        });
+            for (int i = 0; i < work.Count; i++)
+                RunRectangle(new GemmRectangle(work[i], 0, work[i].M, 0, work[i].N), i + 1 < work.Count ? new GemmRectangle(work[i + 1], 0, work[i + 1].M, 0, work[i + 1].N) : null, packedA, packedB);
+        }
+        finally
+        {
+            _packedA.Return(packedA);
+            _packedB.Return(packedB);
+        }
     }
 
     // Part `part` of `parts` of one product: C is cut along N when N ≥ M, else along M, on tile
-    // boundaries; a product with fewer tiles than parts leaves the last parts without work.
+    // boundaries; a product with fewer tiles than parts has only Parts(…) parts.
     private static bool TryPart(GemmProblem problem, int part, int parts, GemmFewRowsPath fewRowsPath, out GemmRectangle rectangle)
     {
-        bool splitColumns = problem.N >= problem.M;
-        bool fewRows = FewRows(problem);
-        int tile = splitColumns
-            ? (fewRows ? TFewRowsKernel.Columns : TKernel.Columns)
-            : (!fewRows ? TKernel.Rows : Streamed(problem, fewRowsPath) ? StreamedBGemm.RowSplit : TFewRowsKernel.Rows);
-        int extent = splitColumns ? problem.N : problem.M;
+        var (splitColumns, tile, extent) = Cut(problem, fewRowsPath);
         int tiles = (extent + tile - 1) / tile;
         int used = Math.Min(parts, tiles);
         rectangle = default;
@@ -155,6 +151,24 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
         return true;
     }
 
+    // How many of `parts` parts TryPart makes of a product.
+    private static int Parts(GemmProblem problem, int parts, GemmFewRowsPath fewRowsPath)
+    {
+        var (_, tile, extent) = Cut(problem, fewRowsPath);
+        return Math.Min(parts, (extent + tile - 1) / tile);
+    }
+
+    // The direction of TryPart's cut, the tile its boundaries fall on, and the extent cut.
+    private static (bool SplitColumns, int Tile, int Extent) Cut(GemmProblem problem, GemmFewRowsPath fewRowsPath)
+    {
+        bool splitColumns = problem.N >= problem.M;
+        bool fewRows = FewRows(problem);
+        int tile = splitColumns
+            ? (fewRows ? TFewRowsKernel.Columns : TKernel.Columns)
+            : (!fewRows ? TKernel.Rows : Streamed(problem, fewRowsPath) ? StreamedBGemm.RowSplit : TFewRowsKernel.Rows);
+        return (splitColumns, tile, splitColumns ? problem.N : problem.M);
+    }
+
     // Few rows: see the top of the file. Decided per product, not per rectangle, because it sets
     // KC and so the rounding: a thread's share must be summed exactly as the whole would be.
     private static bool FewRows(GemmProblem problem) => problem.M <= RowBlock;
@@ -165,24 +179,14 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
     // 64 rows, K·N = 512·2048 and 2048·512, KC 64 and 256).
     private static bool Streamed(GemmProblem problem, GemmFewRowsPath fewRowsPath) => fewRowsPath != GemmFewRowsPath.Packed && FewRows(problem) && !problem.B.Transposed;
 
-    // The loops over one rectangle on the calling thread.
+    // The loops over one rectangle on the calling thread, with its packing buffers.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunRectangle(GemmRectangle rectangle, GemmRectangle? next)
+    private void RunRectangle(GemmRectangle rectangle, GemmRectangle? next, float* packedA, float* packedB)
     {
-        float* packedA = _packedA.Rent();
-        float* packedB = _packedB.Rent();
-        try
-        {
-            if (!FewRows(rectangle.Problem)) RunManyRows(rectangle, packedA, packedB);
-            else if (!Streamed(rectangle.Problem, _fewRowsPath)) RunFewRows(rectangle, next, packedA, packedB);
-            else if (_fewRowsPath == GemmFewRowsPath.StreamedVector512) StreamedBGemm.Run<StreamedBVector512>(rectangle, packedA, packedB);
-            else StreamedBGemm.Run<StreamedBVector256>(rectangle, packedA, packedB);
-        }
-        finally
-        {
-            _packedA.Return(packedA);
-            _packedB.Return(packedB);
-        }
+        if (!FewRows(rectangle.Problem)) RunManyRows(rectangle, packedA, packedB);
+        else if (!Streamed(rectangle.Problem, _fewRowsPath)) RunFewRows(rectangle, next, packedA, packedB);
+        else if (_fewRowsPath == GemmFewRowsPath.StreamedVector512) StreamedBGemm.Run<StreamedBVector512>(rectangle, packedA, packedB);
+        else StreamedBGemm.Run<StreamedBVector256>(rectangle, packedA, packedB);
     }
 
     // Many rows: A is packed once (RowChunk rows × KC at a time) and reused by every column
