@@ -7,19 +7,24 @@
 // transpose that runs at memory speed (4.5–5.5 GB/s here), and its second copy cost a few per
 // cent of a 2048³ product and more of a 1024³ one. OpenBLAS packs each operand once, each thread
 // a share. So a product with many rows runs in steps:
-//  - N ≥ M (SharedPackedAPlan): a step is (row chunk ic, depth block pc), in RunManyRows' order.
-//    The threads pack Ã[ic.., pc..] together, PackUnitPanels micro-panels per unit; the compute
-//    units are C's column blocks (ColumnBlock wide), whose taker packs its own B̃ block (it stays
-//    in its L2) and runs the macro-kernel over the whole chunk.
-//  - M > N (SharedPackedBPlan, OpenBLAS's own arrangement): a step is (column chunk jc, depth
-//    block pc). The threads pack B̃[pc.., jc..] together; the compute units are bands of
-//    BandPanels row panels, whose taker packs its own Ã band and runs the macro-kernel over each
-//    ColumnBlock of the shared B̃ in turn.
+//  - SharedPackedBPlan (OpenBLAS's own arrangement): a step is (column chunk jc, depth block pc).
+//    The threads pack B̃[pc.., jc..] together, PackUnitPanels micro-panels per unit; the compute
+//    units are bands of rows (at least MinimumBands of them, at most BandPanels row panels each),
+//    whose taker packs its own Ã band and runs the macro-kernel over each ColumnBlock of the
+//    shared B̃ in turn.
+//  - SharedPackedAPlan, for a transposed op(A) with N ≥ M (the weight gradient Xᵀ·dY): a step is
+//    (row chunk ic, depth block pc), in RunManyRows' order. The threads pack Ã[ic.., pc..]
+//    together; the compute units are C's column blocks (ColumnBlock wide), whose taker packs its
+//    own B̃ block (it stays in its L2) and runs the macro-kernel over the whole chunk. A band of
+//    Xᵀ packs from runs of only band-many floats, N floats apart; a shared chunk's units pack
+//    longer runs.
 // Any other product (few rows: an expert's tokens; or too small to share out) is one step of
 // rectangles, as on the static path, taken one at a time by whichever thread is free.
 // In-process paired timings against per-thread rectangles on 2 threads (old time / new, medians
-// of 21): 1024³ 1.06–1.08, 2048³ 1.06–1.07, dW 512×4096×2048 1.03–1.07, 640×2048×512 1.09,
-// 4096×512×2048 1.14, dX 1.11, A·Bᵀ 1.10.
+// of 21): with shared Ã for every N ≥ M, 1024³ 1.06–1.08, 2048³ 1.06–1.07, dW 512×4096×2048
+// 1.03–1.07; with shared B̃ for M > N, 640×2048×512 1.09, 4096×512×2048 1.14, dX 1.11, A·Bᵀ 1.10.
+// Shared B̃ against shared Ã for N ≥ M (four runs): 1024³ 1.00–1.07, 2048³ 1.01–1.06,
+// 640×512×2048 0.97–1.04, grouped E = 8 0.98–1.00, but Xᵀ·dY 0.93–0.99.
 namespace SwitchNative.Devices.Cpu.Gemm;
 
 internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
@@ -30,13 +35,19 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     // Row panels per compute unit of SharedPackedBPlan: a band of 192 rows at MR = 12.
     private const int BandPanels = 16;
 
+    // Fewest bands a product is cut into, so that the threads' shares can even out.
+    private const int MinimumBands = 8;
+
     // Columns of B̃ shared per step of SharedPackedBPlan: KC × RowChunk, the size of an Ã chunk,
     // so the same workspace holds either.
     private static int SharedColumnChunk => RowChunk;
 
-    // Many rows, and more than one compute unit to share out.
-    private static bool SharesPacking(GemmProblem problem) =>
-        !FewRows(problem) && (problem.N >= problem.M ? problem.N > ColumnBlock : problem.M > BandPanels * TKernel.Rows);
+    // Many rows, and more than one compute unit to share out (a product with many rows has at
+    // least 17 row panels, so at least 2 bands).
+    private static bool SharesPacking(GemmProblem problem) => !FewRows(problem) && (!SharesA(problem) || problem.N > ColumnBlock);
+
+    // Which plan a product that shares packing takes (see the top of the file).
+    private static bool SharesA(GemmProblem problem) => problem.A.Transposed && problem.N >= problem.M;
 
     private void RunOnSchedule(List<GemmProblem> work, int parts)
     {
@@ -45,7 +56,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
         {
             var problem = work[i];
             plans[i] = !SharesPacking(problem) ? new RectanglesPlan(this, problem, i + 1 < work.Count ? work[i + 1] : null, parts)
-                : problem.N >= problem.M ? new SharedPackedAPlan(problem)
+                : SharesA(problem) ? new SharedPackedAPlan(problem)
                 : new SharedPackedBPlan(problem);
         }
         // The shared buffers hold Ã chunks or B̃ chunks (both KC × RowChunk floats); each thread's
@@ -127,7 +138,10 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
 
         public override int PackUnits(int step) => Chunks(Chunks(Step(step).Columns, TKernel.Columns), PackUnitPanels);
 
-        public override int ComputeUnits(int step) => Chunks(problem.M, BandPanels * TKernel.Rows);
+        // Bands of at most BandPanels row panels, at least MinimumBands of them where the rows allow.
+        private readonly int _bandRows = Math.Clamp(Chunks(Chunks(problem.M, TKernel.Rows), MinimumBands), 1, BandPanels) * TKernel.Rows;
+
+        public override int ComputeUnits(int step) => Chunks(problem.M, _bandRows);
 
         public override bool ContinuesPreviousStep(int step) => step % _depthBlocks != 0;
 
@@ -147,8 +161,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
         public override void Compute(int step, int unit, float* shared, float* ownA, float* ownB)
         {
             var (jc, nc, pc, kc) = Step(step);
-            int bandRows = BandPanels * TKernel.Rows;
-            int ic = unit * bandRows, mc = Math.Min(bandRows, problem.M - ic);
+            int ic = unit * _bandRows, mc = Math.Min(_bandRows, problem.M - ic);
             GemmPacking.PackA(problem.A, ic, mc, pc, kc, problem.Alpha, TKernel.Rows, ownA);
             bool accumulate = pc > 0 || problem.Beta != 0f;
             for (int block = 0; block < nc; block += ColumnBlock)
