@@ -1,5 +1,5 @@
-// Batches on several threads run on a SharedPackingSchedule, so that each operand is packed once
-// and the threads take work as they free up.
+// Batches with enough work to share run on a SharedPackingSchedule, so that each operand is
+// packed once and the threads take work as they free up.
 //
 // Cut into per-thread rectangles, every thread of a product with many rows needs all of the
 // operand the cut does not divide: all of op(A) when C is cut along N, all of op(B) when along M.
@@ -20,6 +20,10 @@
 //    longer runs.
 // Any other product (few rows: an expert's tokens; or too small to share out) is one step of
 // rectangles, as on the static path, taken one at a time by whichever thread is free.
+// On one thread nothing is shared, but SharedPackedBPlan's loop order still serves products with
+// M > N better than RunManyRows' (B̃ packed once per depth block, not once per 3072-row chunk,
+// and each Ã band in L2): 4096×512×2048 1.04–1.06, dX 1.05–1.06 (old time / new, two runs),
+// 640×2048×512 0.99–1.00; for N ≥ M it measured 0.96–1.02, so those run whole (RunManyRows).
 // In-process paired timings against per-thread rectangles on 2 threads (old time / new, medians
 // of 21): with shared Ã for every N ≥ M, 1024³ 1.06–1.08, 2048³ 1.06–1.07, dW 512×4096×2048
 // 1.03–1.07; with shared B̃ for M > N, 640×2048×512 1.09, 4096×512×2048 1.14, dX 1.11, A·Bᵀ 1.10.
@@ -43,8 +47,9 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     private static int SharedColumnChunk => RowChunk;
 
     // Many rows, and more than one compute unit to share out (a product with many rows has at
-    // least 17 row panels, so at least 2 bands).
-    private static bool SharesPacking(GemmProblem problem) => !FewRows(problem) && (!SharesA(problem) || problem.N > ColumnBlock);
+    // least 17 row panels, so at least 2 bands). On one thread only M > N: see the top of the file.
+    private static bool SharesPacking(GemmProblem problem, int threads) =>
+        !FewRows(problem) && (threads > 1 ? !SharesA(problem) || problem.N > ColumnBlock : problem.M > problem.N);
 
     // Which plan a product that shares packing takes (see the top of the file).
     private static bool SharesA(GemmProblem problem) => problem.A.Transposed && problem.N >= problem.M;
@@ -55,7 +60,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
         for (int i = 0; i < work.Count; i++)
         {
             var problem = work[i];
-            plans[i] = !SharesPacking(problem) ? new RectanglesPlan(this, problem, i + 1 < work.Count ? work[i + 1] : null, parts)
+            plans[i] = !SharesPacking(problem, parts) ? new RectanglesPlan(this, problem, i + 1 < work.Count ? work[i + 1] : null, parts)
                 : SharesA(problem) ? new SharedPackedAPlan(problem)
                 : new SharedPackedBPlan(problem);
         }

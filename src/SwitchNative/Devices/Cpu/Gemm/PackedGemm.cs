@@ -1,11 +1,11 @@
 // The BLIS-style GEMM driver: C = α·op(A)·op(B) + β·C.
 //
-// A batch of products (one GEMM, or the grouped expert GEMMs) on several threads runs on a
-// shared schedule (PackedGemm.SharedPacking.cs): a product with many rows in steps whose shared
-// operand block the threads pack once together, any other product as rectangles of C (cut along
-// N when N ≥ M, else along M, on tile boundaries) that each thread runs with its own packing
-// buffers; threads take the pieces as they free up. On one thread each product runs whole. Two
-// arrangements of the loops, chosen per product:
+// A batch of products (one GEMM, or the grouped expert GEMMs) runs on a shared schedule
+// (PackedGemm.SharedPacking.cs): a product with many rows in steps whose shared operand block the
+// threads pack once together, any other product as rectangles of C (cut along N when N ≥ M, else
+// along M, on tile boundaries) that each thread runs with its own packing buffers; threads take
+// the pieces as they free up. Small batches run on one thread, each product whole. Two
+// arrangements of the loops over a rectangle, chosen per product:
 //
 //  - Many rows (M > MC; OpenBLAS's arrangement):
 //      for ic in M by 3072:              (one chunk for most products)
@@ -113,13 +113,13 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
             multiplyAdds += (long)problem.M * problem.N * problem.K;
         }
         if (work.Count == 0) return;
-        if (multiplyAdds >= MinimumParallelWork && _parallel.ThreadCount > 1)
+        if (multiplyAdds >= MinimumParallelWork)
         {
             RunOnSchedule(work, _parallel.ThreadCount);
             return;
         }
-        // One thread: each product whole, in turn, each knowing the next one so that its last
-        // block can prefetch the next's first.
+        // Small work, on one thread: each product whole, in turn, each knowing the next one so
+        // that its last block can prefetch the next's first.
         float* packedA = _packedA.Rent();
         float* packedB = _packedB.Rent();
         try
