@@ -79,11 +79,6 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
                 {
                     schedule.Work(ownA, ownB);
                 }
-                catch
-                {
-                    schedule.Fail();
-                    throw;
-                }
                 finally
                 {
                     _packedA.Return(ownA);

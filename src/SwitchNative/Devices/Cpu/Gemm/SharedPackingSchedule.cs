@@ -66,12 +66,26 @@ internal sealed unsafe class SharedPackingSchedule
         _unitDone = new int[_firstUnit[count]];
     }
 
-    /// <summary>Stops the other threads' waits after a failure on one of them.</summary>
-    public void Fail() => _failed = true;
-
-    /// <summary>Takes units of every step in turn until none is left; any number of threads may call it at once.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>
+    /// Takes units of every step in turn until none is left; any number of threads may call it at
+    /// once. If a unit throws, the exception leaves this call and every other thread's wait ends in
+    /// an <see cref="OperationCanceledException"/> instead of waiting for a unit that will never be done.
+    /// </summary>
     public void Work(float* ownA, float* ownB)
+    {
+        try
+        {
+            TakeUnits(ownA, ownB);
+        }
+        catch
+        {
+            _failed = true;
+            throw;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void TakeUnits(float* ownA, float* ownB)
     {
         for (int s = 0; s < _steps.Length; s++)
         {
