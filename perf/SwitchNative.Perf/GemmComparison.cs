@@ -8,8 +8,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using SwitchNative.Devices.Cpu;
-using SwitchNative.Devices.Host;
-using SwitchNative.Tensors;
 
 namespace SwitchNative.Perf;
 
@@ -90,17 +88,8 @@ public static unsafe class GemmComparison
     // the same size), alternating so all see the same machine state.
     private static List<double>[] Measure(Case item, int threads, int repeats, bool haveOpenBlas)
     {
-        using var device = new CpuDevice(threads);
-        using var a = device.Allocate(item.TransposeA ? [item.K, item.M] : [item.M, item.K]);
-        if (item.Groups > 0) return MeasureGrouped(device, item, threads, repeats, haveOpenBlas);
-        using var b = device.Allocate(item.TransposeB ? [item.N, item.K] : [item.K, item.N]);
-        using var c = device.Allocate([item.M, item.N]);
-        device.FillUniform(1, 1, -1, 1, a);
-        device.FillUniform(1, 2, -1, 1, b);
-        if (haveOpenBlas) OpenBlas.Threads(threads);
-        float* pa = Pointer(a), pb = Pointer(b), pc = Pointer(c);
-        return Alternate(repeats, () => device.Gemm(a, item.TransposeA, b, item.TransposeB, 1f, 0f, c),
-            haveOpenBlas ? () => OpenBlas.Gemm(item.TransposeA, item.TransposeB, item.M, item.N, item.K, 1f, pa, pb, 0f, pc) : null);
+        using var run = new GemmCaseRun(item, threads, haveOpenBlas);
+        return Alternate(repeats, run.Ours, run.Peer, run.Single);
     }
 
     // Seconds of each contender per round, run by run in turn after one untimed warm-up round; empty for a missing one.
@@ -117,34 +106,6 @@ public static unsafe class GemmComparison
             }
         return seconds;
     }
-
-    // The expert product: ours is one GroupedGemm call; OpenBLAS one cblas_sgemm per group.
-    private static List<double>[] MeasureGrouped(CpuDevice device, Case item, int threads, int repeats, bool haveOpenBlas)
-    {
-        var offsets = UnevenOffsets(item.M, item.Groups);
-        using var a = device.Allocate([item.M, item.K]);
-        using var b = device.Allocate([item.Groups, item.K, item.N]);
-        using var c = device.Allocate([item.M, item.N]);
-        using var singleWeights = device.Allocate([item.K, item.N]);
-        device.FillUniform(1, 1, -1, 1, a);
-        device.FillUniform(1, 2, -1, 1, b);
-        device.FillUniform(1, 3, -1, 1, singleWeights);
-        if (haveOpenBlas) OpenBlas.Threads(threads);
-        float* pa = Pointer(a), pb = Pointer(b), pc = Pointer(c);
-        return Alternate(repeats,
-            () => device.GroupedGemm(a, b, false, 1f, 0f, c, offsets),
-            haveOpenBlas ? () =>
-            {
-                for (int g = 0; g < item.Groups; g++)
-                {
-                    int rows = offsets[g + 1] - offsets[g];
-                    if (rows > 0) OpenBlas.Gemm(false, false, rows, item.N, item.K, 1f, pa + (long)offsets[g] * item.K, pb + (long)g * item.K * item.N, 0f, pc + (long)offsets[g] * item.N);
-                }
-            } : null,
-            () => device.Gemm(a, false, singleWeights, false, 1f, 0f, c));
-    }
-
-    private static float* Pointer(Tensor tensor) => (float*)((HostBuffer)tensor.Buffer).Pointer + tensor.ElementOffset;
 
     // NaN when there are no samples (OpenBLAS missing).
     private static double Median(IEnumerable<double> samples)
