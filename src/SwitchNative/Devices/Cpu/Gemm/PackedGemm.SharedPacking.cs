@@ -93,81 +93,77 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
         }
     }
 
-    // N ≥ M: shared Ã chunks, each thread's own B̃ blocks.
-    private sealed class SharedPackedAPlan(GemmProblem problem) : GemmStepPlan
+    // The steps of both shared-packing plans: (chunk of one dimension, depth block pc), chunk
+    // outside, so that consecutive steps of a chunk add successive depth blocks into the same C.
+    private abstract class ChunkedDepthPlan(GemmProblem problem, int extent, int chunk) : GemmStepPlan
     {
         private readonly int _depthBlocks = Chunks(problem.K, DepthBlock);
 
-        public override int StepCount => Chunks(problem.M, RowChunk) * _depthBlocks;
+        protected GemmProblem Problem => problem;
 
-        public override int PackUnits(int step) => Chunks(Chunks(Step(step).Rows, TKernel.Rows), PackUnitPanels);
-
-        public override int ComputeUnits(int step) => Chunks(problem.N, ColumnBlock);
+        public override int StepCount => Chunks(extent, chunk) * _depthBlocks;
 
         public override bool ContinuesPreviousStep(int step) => step % _depthBlocks != 0;
 
-        private (int Row, int Rows, int Depth, int Depths) Step(int step)
+        // First index and length of the step's chunk, first depth and depth of its block.
+        protected (int Start, int Length, int Depth, int Depths) Step(int step)
         {
-            int ic = step / _depthBlocks * RowChunk, pc = step % _depthBlocks * DepthBlock;
-            return (ic, Math.Min(RowChunk, problem.M - ic), pc, Math.Min(DepthBlock, problem.K - pc));
+            int start = step / _depthBlocks * chunk, pc = step % _depthBlocks * DepthBlock;
+            return (start, Math.Min(chunk, extent - start), pc, Math.Min(DepthBlock, problem.K - pc));
         }
+    }
+
+    // Shared Ã chunks (RowChunk rows), each thread's own B̃ blocks.
+    private sealed class SharedPackedAPlan(GemmProblem problem) : ChunkedDepthPlan(problem, problem.M, RowChunk)
+    {
+        public override int PackUnits(int step) => Chunks(Chunks(Step(step).Length, TKernel.Rows), PackUnitPanels);
+
+        public override int ComputeUnits(int step) => Chunks(Problem.N, ColumnBlock);
 
         public override void Pack(int step, int unit, float* shared)
         {
             var (ic, mc, pc, kc) = Step(step);
             int offset = unit * PackUnitPanels * TKernel.Rows;
-            GemmPacking.PackA(problem.A, ic + offset, Math.Min(PackUnitPanels * TKernel.Rows, mc - offset), pc, kc, problem.Alpha, TKernel.Rows, shared + (long)offset * kc);
+            GemmPacking.PackA(Problem.A, ic + offset, Math.Min(PackUnitPanels * TKernel.Rows, mc - offset), pc, kc, Problem.Alpha, TKernel.Rows, shared + (long)offset * kc);
         }
 
         public override void Compute(int step, int unit, float* shared, float* ownA, float* ownB)
         {
             var (ic, mc, pc, kc) = Step(step);
-            int jc = unit * ColumnBlock, nc = Math.Min(ColumnBlock, problem.N - jc);
-            GemmPacking.PackB(problem.B, pc, kc, jc, nc, TKernel.Columns, 0, Chunks(nc, TKernel.Columns), ownB);
+            int jc = unit * ColumnBlock, nc = Math.Min(ColumnBlock, Problem.N - jc);
+            GemmPacking.PackB(Problem.B, pc, kc, jc, nc, TKernel.Columns, 0, Chunks(nc, TKernel.Columns), ownB);
             var none = GemmSourcePrefetcher.None;
-            MacroKernel<TKernel>(shared, ownB, problem.C + (long)ic * problem.N + jc, problem.N, mc, nc, kc, pc > 0 || problem.Beta != 0f, alongRows: true, ref none);
+            MacroKernel<TKernel>(shared, ownB, Problem.C + (long)ic * Problem.N + jc, Problem.N, mc, nc, kc, pc > 0 || Problem.Beta != 0f, alongRows: true, ref none);
         }
     }
 
-    // M > N: shared B̃ chunks, each thread's own Ã bands.
-    private sealed class SharedPackedBPlan(GemmProblem problem) : GemmStepPlan
+    // Shared B̃ chunks (SharedColumnChunk columns), each thread's own Ã bands.
+    private sealed class SharedPackedBPlan(GemmProblem problem) : ChunkedDepthPlan(problem, problem.N, SharedColumnChunk)
     {
-        private readonly int _depthBlocks = Chunks(problem.K, DepthBlock);
-
-        public override int StepCount => Chunks(problem.N, SharedColumnChunk) * _depthBlocks;
-
-        public override int PackUnits(int step) => Chunks(Chunks(Step(step).Columns, TKernel.Columns), PackUnitPanels);
-
         // Bands of at most BandPanels row panels, at least MinimumBands of them where the rows allow.
         private readonly int _bandRows = Math.Clamp(Chunks(Chunks(problem.M, TKernel.Rows), MinimumBands), 1, BandPanels) * TKernel.Rows;
 
-        public override int ComputeUnits(int step) => Chunks(problem.M, _bandRows);
+        public override int PackUnits(int step) => Chunks(Chunks(Step(step).Length, TKernel.Columns), PackUnitPanels);
 
-        public override bool ContinuesPreviousStep(int step) => step % _depthBlocks != 0;
-
-        private (int Column, int Columns, int Depth, int Depths) Step(int step)
-        {
-            int jc = step / _depthBlocks * SharedColumnChunk, pc = step % _depthBlocks * DepthBlock;
-            return (jc, Math.Min(SharedColumnChunk, problem.N - jc), pc, Math.Min(DepthBlock, problem.K - pc));
-        }
+        public override int ComputeUnits(int step) => Chunks(Problem.M, _bandRows);
 
         public override void Pack(int step, int unit, float* shared)
         {
             var (jc, nc, pc, kc) = Step(step);
             int firstPanel = unit * PackUnitPanels;
-            GemmPacking.PackB(problem.B, pc, kc, jc, nc, TKernel.Columns, firstPanel, Math.Min(PackUnitPanels, Chunks(nc, TKernel.Columns) - firstPanel), shared);
+            GemmPacking.PackB(Problem.B, pc, kc, jc, nc, TKernel.Columns, firstPanel, Math.Min(PackUnitPanels, Chunks(nc, TKernel.Columns) - firstPanel), shared);
         }
 
         public override void Compute(int step, int unit, float* shared, float* ownA, float* ownB)
         {
             var (jc, nc, pc, kc) = Step(step);
-            int ic = unit * _bandRows, mc = Math.Min(_bandRows, problem.M - ic);
-            GemmPacking.PackA(problem.A, ic, mc, pc, kc, problem.Alpha, TKernel.Rows, ownA);
-            bool accumulate = pc > 0 || problem.Beta != 0f;
+            int ic = unit * _bandRows, mc = Math.Min(_bandRows, Problem.M - ic);
+            GemmPacking.PackA(Problem.A, ic, mc, pc, kc, Problem.Alpha, TKernel.Rows, ownA);
+            bool accumulate = pc > 0 || Problem.Beta != 0f;
             for (int block = 0; block < nc; block += ColumnBlock)
             {
                 var none = GemmSourcePrefetcher.None;
-                MacroKernel<TKernel>(ownA, shared + (long)block * kc, problem.C + (long)ic * problem.N + jc + block, problem.N, mc, Math.Min(ColumnBlock, nc - block), kc, accumulate, alongRows: true, ref none);
+                MacroKernel<TKernel>(ownA, shared + (long)block * kc, Problem.C + (long)ic * Problem.N + jc + block, Problem.N, mc, Math.Min(ColumnBlock, nc - block), kc, accumulate, alongRows: true, ref none);
             }
         }
     }
