@@ -8,6 +8,12 @@ internal unsafe interface IStreamedBFamily
     /// <summary>Rows of one vector: rows are padded to a multiple of this.</summary>
     static abstract int RowUnit { get; }
 
+    /// <summary>
+    /// The most rows left over after the last whole RowUnit that run on StreamedBResidualKernel
+    /// instead of a padded group (0: none; they are padded).
+    /// </summary>
+    static abstract int ResidualRows { get; }
+
     /// <summary>Rows of the next row group when <paramref name="left"/> (a multiple of RowUnit) rows remain.</summary>
     static abstract int GroupRows(int left);
 
@@ -19,6 +25,8 @@ internal unsafe interface IStreamedBFamily
 internal readonly unsafe struct StreamedBVector512 : IStreamedBFamily
 {
     public static int RowUnit => 16;
+
+    public static int ResidualRows => StreamedBResidualKernel.Rows;
 
     // Groups of 64, then one of what is left, except 80 = 48 + 32 instead of 64 + 16: a 16-row
     // group re-reads B from L2 for 16 FMAs per line (80×512×2048: 1.06× packed with 48 + 32,
@@ -38,6 +46,8 @@ internal readonly unsafe struct StreamedBVector512 : IStreamedBFamily
 internal readonly unsafe struct StreamedBVector256 : IStreamedBFamily
 {
     public static int RowUnit => 8;
+
+    public static int ResidualRows => 0;
 
     public static int GroupRows(int left) => Math.Min(16, left);
 

@@ -15,7 +15,8 @@
 //       for each row group (AVX-512: 64 rows → 64×6 tiles, 48 → 48×8, 32 → 32×12, 16 → 16×16;
 //                           AVX2: 16 → 16×6, 8 → 8×12; see StreamedBFamilies):
 //         for each tile of its columns: kernel over the 64 depth steps, into the Cᵀ block
-//     transpose the Cᵀ block (2048 × rows) into C
+//       the last ≤ 8 rows past the whole vectors (AVX-512): StreamedBResidualKernel's 8×32 tiles
+//     transpose the Cᵀ block (2048 × rows) into C; add the residual rows' block
 //
 // A KC of 64 keeps Ã (64 × 64 floats per group, 16 KB) in L1; KC 32 measured the same and 128
 // 10–20 % slower. The Cᵀ block (at most 2048 × 192 floats, 1.5 MB; 512 KB for 64 rows) stays in
@@ -25,14 +26,20 @@
 // nothing has prefetched.
 //
 // Row groups are made of vectors of rows, so an expert's rows are padded to a multiple of 16
-// (AVX-512) or 8 (AVX2); the rounding differs from the packed path (KC 64 instead of 256) but,
-// as there, each element is summed in the same order whatever the thread count.
+// (AVX-512) or 8 (AVX2), except that on AVX-512 up to 8 rows left after the last whole vector run
+// on the residual kernel at half a group's FMAs (in-process, old time / new: 64 experts of 65 rows
+// 1.14–1.19, of 21 rows 1.04–1.08, of 86 rows 1.01–1.06; the benchmark's uneven 64 experts
+// 1.02–1.05 on 1 thread, 1.05 on 2). A rectangle is cut along rows only at multiples of 16, so
+// the same rows go to the residual kernel whatever the thread count. The rounding differs from
+// the packed path (KC 64 instead of 256) but, as there, each element is summed in the same order
+// whatever the thread count.
 //
 // Measured against the packed path (in-process, alternating): AVX-512, 64 experts over 4096
 // uneven rows × 512 × 2048: 1.10–1.29× on 1 thread, 1.13–1.26× on 2; one 48×512×2048 product
 // 1.21×. AVX2 (the 6×16 packed kernel against 16×6 / 8×12 streamed): 64 experts 1.12–1.18× on
 // 1 thread, 0.96–1.11× on 2; one 64×512×2048 product 1.12–1.17×; 64 experts × 2048 × 512
 // 1.05–1.08×.
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -66,7 +73,12 @@ internal static unsafe class StreamedBGemm
         var b = problem.B;
         if (b.Transposed) throw new ArgumentException("the streamed GEMM reads a row-major B", nameof(rectangle));
         long rowStride = b.Columns;
-        int rows = rectangle.RowCount, paddedRows = PaddedRows(rows, TFamily.RowUnit);
+        int rows = rectangle.RowCount;
+        // Rows past the last whole vector: a padded group, or, when few enough, the residual
+        // kernel (after the groups, in the next rows of the packed Ã and of the C block).
+        int leftover = rows % TFamily.RowUnit;
+        int residual = leftover > 0 && leftover <= TFamily.ResidualRows ? leftover : 0;
+        int paddedRows = residual > 0 ? rows - residual : PaddedRows(rows, TFamily.RowUnit);
         int columnEnd = rectangle.ColumnStart + rectangle.ColumnCount;
         for (int jc = rectangle.ColumnStart; jc < columnEnd; jc += ColumnBlock)
         {
@@ -85,6 +97,12 @@ internal static unsafe class StreamedBGemm
                     TFamily.RunGroup(groupRows, kc, panel, source, rowStride, nc, block, accumulate);
                     groupStart += groupRows;
                 }
+                if (residual > 0)
+                {
+                    float* panel = packedA + (long)paddedRows * kc;
+                    GemmPacking.PackA(problem.A, rectangle.RowStart + paddedRows, residual, pc, kc, problem.Alpha, StreamedBResidualKernel.Rows, panel);
+                    RunResidual(kc, panel, source, rowStride, nc, transposedC + (long)paddedRows * nc, accumulate);
+                }
             }
             for (int groupStart = 0; groupStart < paddedRows;)
             {
@@ -92,6 +110,13 @@ internal static unsafe class StreamedBGemm
                 float* target = problem.C + (long)(rectangle.RowStart + groupStart) * problem.N + jc;
                 WriteTransposed(transposedC + (long)groupStart * nc, groupRows, target, problem.N, Math.Min(groupRows, rows - groupStart), nc, problem.Beta != 0f);
                 groupStart += groupRows;
+            }
+            for (int i = 0; i < residual; i++)
+            {
+                var sums = new ReadOnlySpan<float>(transposedC + (long)(paddedRows + i) * nc, nc);
+                var target = new Span<float>(problem.C + (long)(rectangle.RowStart + paddedRows + i) * problem.N + jc, nc);
+                if (problem.Beta != 0f) TensorPrimitives.Add(target, sums, target);
+                else sums.CopyTo(target);
             }
         }
     }
@@ -117,6 +142,34 @@ internal static unsafe class StreamedBGemm
         float* target = block + (long)j * height;
         for (int i = 0; i < columns * height; i++) target[i] = accumulate ? target[i] + tile[i] : tile[i];
     }
+
+    // The residual rows' tiles across the nc columns, into a row-major block of 8 rows × nc: full
+    // tiles straight from B, a ragged last tile from a zero-padded copy of its columns.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunResidual(int kc, float* panel, float* source, long rowStride, int nc, float* block, bool accumulate)
+    {
+        const int rows = StreamedBResidualKernel.Rows, width = StreamedBResidualKernel.Columns;
+        int j = 0;
+        for (; j + width <= nc; j += width)
+            StreamedBResidualKernel.Run(kc, panel, source + j, rowStride, ResidualPrefetchAhead, block + j, nc, accumulate);
+        if (j == nc) return;
+        int columns = nc - j;
+        float* padded = stackalloc float[DepthBlock * width];
+        for (int p = 0; p < kc; p++)
+            for (int c = 0; c < width; c++)
+                padded[p * width + c] = c < columns ? source[p * rowStride + j + c] : 0f;
+        float* tile = stackalloc float[rows * width];
+        StreamedBResidualKernel.Run(kc, panel, padded, width, 0, tile, width, accumulate: false);
+        for (int i = 0; i < rows; i++)
+            for (int c = 0; c < columns; c++)
+            {
+                float* target = block + (long)i * nc + j + c;
+                *target = accumulate ? *target + tile[i * width + c] : tile[i * width + c];
+            }
+    }
+
+    // The residual tile reads 32 columns of each row of B; it prefetches two tiles on.
+    private const long ResidualPrefetchAhead = 2 * StreamedBResidualKernel.Columns;
 
     // Floats past the broadcast values that each kernel step prefetches in the same row of B:
     // two lines on, 2–3 tiles ahead. A tile's 64 steps read 64 rows 8 KB apart, more streams
