@@ -134,9 +134,7 @@ internal static unsafe class StreamedBGemm
         if (j == nc) return;
         int columns = nc - j;
         float* padded = stackalloc float[DepthBlock * TKernel.Columns];
-        for (int p = 0; p < kc; p++)
-            for (int c = 0; c < TKernel.Columns; c++)
-                padded[p * TKernel.Columns + c] = c < columns ? source[p * rowStride + j + c] : 0f;
+        CopyRaggedColumns(source + j, rowStride, kc, columns, TKernel.Columns, padded);
         float* tile = stackalloc float[TKernel.Columns * height];
         TKernel.Run(kc, panel, padded, TKernel.Columns, 0, tile, accumulate: false);
         float* target = block + (long)j * height;
@@ -155,9 +153,7 @@ internal static unsafe class StreamedBGemm
         if (j == nc) return;
         int columns = nc - j;
         float* padded = stackalloc float[DepthBlock * width];
-        for (int p = 0; p < kc; p++)
-            for (int c = 0; c < width; c++)
-                padded[p * width + c] = c < columns ? source[p * rowStride + j + c] : 0f;
+        CopyRaggedColumns(source + j, rowStride, kc, columns, width, padded);
         float* tile = stackalloc float[rows * width];
         StreamedBResidualKernel.Run(kc, panel, padded, width, 0, tile, width, accumulate: false);
         for (int i = 0; i < rows; i++)
@@ -166,6 +162,15 @@ internal static unsafe class StreamedBGemm
                 float* target = block + (long)i * nc + j + c;
                 *target = accumulate ? *target + tile[i * width + c] : tile[i * width + c];
             }
+    }
+
+    // padded[p·width + c] = source[p·rowStride + c] for c < columns, 0 for columns ≤ c < width: a
+    // ragged last tile's columns of B, zero-padded so the full-width kernel can run on them.
+    private static void CopyRaggedColumns(float* source, long rowStride, int kc, int columns, int width, float* padded)
+    {
+        for (int p = 0; p < kc; p++)
+            for (int c = 0; c < width; c++)
+                padded[p * width + c] = c < columns ? source[p * rowStride + c] : 0f;
     }
 
     // The residual tile reads 32 columns of each row of B; it prefetches two tiles on.
