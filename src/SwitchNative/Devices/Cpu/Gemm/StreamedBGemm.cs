@@ -11,19 +11,32 @@
 // column block.
 //
 //   for jc in the rectangle's columns by 2048:
-//     for pc in K by KC = 64:              pack Ã: every row group's Ã micro-panel (rows × 64)
+//     for pc in K by KC = 32:              pack Ã: every row group's Ã micro-panel (rows × 32)
 //       for each row group (AVX-512: 64 rows → 64×6 tiles, 48 → 48×8, 32 → 32×12, 16 → 16×16;
 //                           AVX2: 16 → 16×6, 8 → 8×12; see StreamedBFamilies):
-//         for each tile of its columns: kernel over the 64 depth steps, into the Cᵀ block
+//         for each tile of its columns: kernel over the 32 depth steps, into the Cᵀ block
 //       the last ≤ 8 rows past the whole vectors (AVX-512): StreamedBResidualKernel's 8×32 tiles
 //     transpose the Cᵀ block (2048 × rows) into C; add the residual rows' block
 //
-// A KC of 64 keeps Ã (64 × 64 floats per group, 16 KB) in L1; KC 32 measured the same and 128
-// 10–20 % slower. The Cᵀ block (at most 2048 × 192 floats, 1.5 MB; 512 KB for 64 rows) stays in
-// L2 between depth blocks, and so does B's depth block (64 rows of the block's columns) for the
-// second and third row groups of an expert with more than 64 tokens. Column blocks of 512
-// measured 10–15 % slower than 2048: each new block starts 64 new rows of B whose first lines
-// nothing has prefetched.
+// KC is 32. A tile walks KC rows of B at once, each a row stride apart: with a power-of-two N
+// (the experts' 2048) they all fall in one L1 set and on the same stride through memory, and
+// fewer of them at a time is what the memory system handles better. In-process, old time / new,
+// KC 64 → 32, 64 experts × 512 × 2048 on 1 thread (three runs, on a machine whose memory was
+// busy with other tenants): experts of 16 rows 1.21–1.37, 21 rows 1.12–1.22, 32 rows 1.05–1.13,
+// 43 rows 1.02–1.04, 64 rows 1.03–1.05, 86 rows 1.02–1.05, 108 rows 0.97–1.06, the uneven
+// benchmark 1.03–1.04; on 2 threads 1.25, 1.17, 1.02, 1.00, 1.03, 1.02 and 1.05; the AVX2 kernels
+// 1.06–1.21, uneven 1.07. KC 16 was 0.94–1.37 (worse from 43 rows up: the Cᵀ tile is loaded and
+// stored every 16 steps), 48 between the two, and 128 (in an earlier build) 10–20 % slower than
+// 64. For scale: the same product with B's rows padded to 2064 floats (a stride that is not a
+// power of two, which the caller's layout does not allow) ran 1.02–1.34× faster than KC 64.
+// Tried against the stride and dropped: reading B's next depth block into L2 in sequence while
+// the current one is used (0.72–0.92), copying it into a padded buffer (0.71–0.93 at once,
+// 0.55–0.89 interleaved with the tiles), staggering the in-row prefetch (0.79–0.99), and
+// prefetch hints T0, T2 or NTA instead of T1 (neutral, NTA 0.67–0.83).
+// The Cᵀ block (at most 2048 × 192 floats, 1.5 MB; 512 KB for 64 rows) stays in L2 between depth
+// blocks, and so does B's depth block (32 rows of the block's columns) for the second and third
+// row groups of an expert with more than 64 tokens. Column blocks of 512 measured 10–15 % slower
+// than 2048: each new block starts KC new rows of B whose first lines nothing has prefetched.
 //
 // Row groups are made of vectors of rows, so an expert's rows are padded to a multiple of 16
 // (AVX-512) or 8 (AVX2), except that on AVX-512 up to 8 rows left after the last whole vector run
@@ -31,7 +44,7 @@
 // 1.14–1.19, of 21 rows 1.04–1.08, of 86 rows 1.01–1.06; the benchmark's uneven 64 experts
 // 1.02–1.05 on 1 thread, 1.05 on 2). A rectangle is cut along rows only at multiples of 16, so
 // the same rows go to the residual kernel whatever the thread count. The rounding differs from
-// the packed path (KC 64 instead of 256) but, as there, each element is summed in the same order
+// the packed path (KC 32 instead of 256) but, as there, each element is summed in the same order
 // whatever the thread count.
 //
 // Measured against the packed path (in-process, alternating): AVX-512, 64 experts over 4096
@@ -49,7 +62,7 @@ namespace SwitchNative.Devices.Cpu.Gemm;
 internal static unsafe class StreamedBGemm
 {
     /// <summary>KC: depth of a block.</summary>
-    public const int DepthBlock = 64;
+    public const int DepthBlock = 32;
 
     /// <summary>NC: columns of C per transposed block.</summary>
     public const int ColumnBlock = 2048;
@@ -177,9 +190,9 @@ internal static unsafe class StreamedBGemm
     private const long ResidualPrefetchAhead = 2 * StreamedBResidualKernel.Columns;
 
     // Floats past the broadcast values that each kernel step prefetches in the same row of B:
-    // two lines on, 2–3 tiles ahead. A tile's 64 steps read 64 rows 8 KB apart, more streams
+    // two lines on, 2–3 tiles ahead. A tile's KC steps read KC rows 8 KB apart, more streams
     // than the hardware prefetchers follow. In-process A/B over 64 experts of 32 rows (the most
-    // bandwidth-bound case: 2 FMAs per value of B): 0 → 48–71 GFLOP/s, 1 line → 62–90,
+    // bandwidth-bound case: 2 FMAs per value of B), at KC 64: 0 → 48–71 GFLOP/s, 1 line → 62–90,
     // 2 → 91–106, 4 → 86–101, 8 → 75–103, 16 → 67–88; 64-row experts: 1–8 lines all alike.
     private const long PrefetchAhead = 32;
 
