@@ -18,6 +18,7 @@ public sealed unsafe class StreamedBGemmTests
         {
             (1, 1, 1), (15, 63, 5), (16, 64, 6), (17, 65, 7), (33, 130, 37), (48, 64, 8), (64, 200, 96),
             (65, 10, 100), (80, 70, 13), (100, 129, 50), (150, 33, 70), (192, 64, 48), (40, 20, 2100),
+            (33, 70, 2050), // N ≥ 2048: KC 32, so three depth blocks (32 + 32 + 6), two column blocks
         }
         from beta in new[] { 0f, 1f }
         from threads in new[] { 1, 2 }

@@ -11,30 +11,36 @@
 // column block.
 //
 //   for jc in the rectangle's columns by 2048:
-//     for pc in K by KC = 32:              pack Ã: every row group's Ã micro-panel (rows × 32)
+//     for pc in K by KC = 64 (32 when N ≥ 2048): pack Ã: every row group's Ã micro-panel (rows × KC)
 //       for each row group (AVX-512: 64 rows → 64×6 tiles, 48 → 48×8, 32 → 32×12, 16 → 16×16;
 //                           AVX2: 16 → 16×6, 8 → 8×12; see StreamedBFamilies):
-//         for each tile of its columns: kernel over the 32 depth steps, into the Cᵀ block
+//         for each tile of its columns: kernel over the KC depth steps, into the Cᵀ block
 //       the last ≤ 8 rows past the whole vectors (AVX-512): StreamedBResidualKernel's 8×32 tiles
 //     transpose the Cᵀ block (2048 × rows) into C; add the residual rows' block
 //
-// KC is 32. A tile walks KC rows of B at once, each a row stride apart: with a power-of-two N
-// (the experts' 2048) they all fall in one L1 set and on the same stride through memory, and
-// fewer of them at a time is what the memory system handles better. In-process, old time / new,
-// KC 64 → 32, 64 experts × 512 × 2048 on 1 thread (three runs, on a machine whose memory was
-// busy with other tenants): experts of 16 rows 1.21–1.37, 21 rows 1.12–1.22, 32 rows 1.05–1.13,
-// 43 rows 1.02–1.04, 64 rows 1.03–1.05, 86 rows 1.02–1.05, 108 rows 0.97–1.06, the uneven
-// benchmark 1.03–1.04; on 2 threads 1.25, 1.17, 1.02, 1.00, 1.03, 1.02 and 1.05; the AVX2 kernels
-// 1.06–1.21, uneven 1.07. KC 16 was 0.94–1.37 (worse from 43 rows up: the Cᵀ tile is loaded and
-// stored every 16 steps), 48 between the two, and 128 (in an earlier build) 10–20 % slower than
-// 64. For scale: the same product with B's rows padded to 2064 floats (a stride that is not a
-// power of two, which the caller's layout does not allow) ran 1.02–1.34× faster than KC 64.
+// KC is 64, and 32 when B's rows are 2048 floats (8 KB) apart or more. A tile walks KC rows of
+// B at once, a row stride apart. At N = 2048 (the benchmark's experts) fewer of them at a time
+// is faster; at N ≤ 1024 it is not. Why only there is not pinned down: the rows of a tile fall in
+// one L1 set at N = 1024 as well. In-process, old time / new, KC 64 → 32, on a machine whose
+// memory was busy with other tenants:
+//   64 experts × 512 × 2048, 1 thread (three runs): experts of 16 rows 1.21–1.37, 21 rows
+//   1.09–1.22, 32 rows 1.05–1.13, 43 rows 1.02–1.04, 64 rows 1.00–1.05, 86 rows 1.02–1.05,
+//   108 rows 0.97–1.06, the uneven benchmark 1.03–1.04; 2 threads: 16 rows 1.25, 21 rows
+//   1.17–1.21, 64 rows 0.98–1.08, uneven 1.05; the AVX2 kernels 1.06–1.21, uneven 1.07.
+//   8 experts of 128 rows × 128 × 2048 (weights in cache): 1.05 on 1 and 2 threads.
+//   N ≤ 1024, where KC stays 64: the training model's 8 experts of 100–150 rows × 256 × 512 and
+//   × 512 × 256, 0.95–0.98 on 1 and 2 threads (8 of 8 pairs below 1); 64 experts of 64 rows ×
+//   2048 × 512 (256 MB of weights from memory) 0.95–0.99, × 512 × 1024 0.96–0.97.
+// KC 16 was 0.94–1.37 at N = 2048 (worse from 43 rows up: the Cᵀ tile is loaded and stored every
+// 16 steps), 48 between 32 and 64, and 128 (in an earlier build) 10–20 % slower than 64. For
+// scale: the same N = 2048 products with B's rows padded to 2064 floats (which the caller's
+// layout does not allow) ran 1.02–1.34× faster than at KC 64.
 // Tried against the stride and dropped: reading B's next depth block into L2 in sequence while
 // the current one is used (0.72–0.92), copying it into a padded buffer (0.71–0.93 at once,
 // 0.55–0.89 interleaved with the tiles), staggering the in-row prefetch (0.79–0.99), and
 // prefetch hints T0, T2 or NTA instead of T1 (neutral, NTA 0.67–0.83).
 // The Cᵀ block (at most 2048 × 192 floats, 1.5 MB; 512 KB for 64 rows) stays in L2 between depth
-// blocks, and so does B's depth block (32 rows of the block's columns) for the second and third
+// blocks, and so does B's depth block (KC rows of the block's columns) for the second and third
 // row groups of an expert with more than 64 tokens. Column blocks of 512 measured 10–15 % slower
 // than 2048: each new block starts KC new rows of B whose first lines nothing has prefetched.
 //
@@ -44,8 +50,8 @@
 // 1.14–1.19, of 21 rows 1.04–1.08, of 86 rows 1.01–1.06; the benchmark's uneven 64 experts
 // 1.02–1.05 on 1 thread, 1.05 on 2). A rectangle is cut along rows only at multiples of 16, so
 // the same rows go to the residual kernel whatever the thread count. The rounding differs from
-// the packed path (KC 32 instead of 256) but, as there, each element is summed in the same order
-// whatever the thread count.
+// the packed path (KC 32 or 64 instead of 256) but, as there, each element is summed in the same
+// order whatever the thread count (KC follows the product's N, not the rectangle).
 //
 // Measured against the packed path (in-process, alternating): AVX-512, 64 experts over 4096
 // uneven rows × 512 × 2048: 1.10–1.29× on 1 thread, 1.13–1.26× on 2; one 48×512×2048 product
@@ -61,8 +67,15 @@ namespace SwitchNative.Devices.Cpu.Gemm;
 /// <summary>The few-rows GEMM with B streamed in place.</summary>
 internal static unsafe class StreamedBGemm
 {
-    /// <summary>KC: depth of a block.</summary>
-    public const int DepthBlock = 32;
+    /// <summary>KC: depth of a block, at most (see <see cref="DepthFor"/>).</summary>
+    public const int DepthBlock = 64;
+
+    // KC when B's rows are WideRowStride floats apart or more (see the top of the file).
+    private const int WideDepthBlock = 32;
+    private const long WideRowStride = 2048;
+
+    /// <summary>KC for a B whose rows are <paramref name="rowStride"/> floats apart: decided per product, so the rounding does not depend on the thread count.</summary>
+    public static int DepthFor(long rowStride) => rowStride >= WideRowStride ? WideDepthBlock : DepthBlock;
 
     /// <summary>NC: columns of C per transposed block.</summary>
     public const int ColumnBlock = 2048;
@@ -93,12 +106,13 @@ internal static unsafe class StreamedBGemm
         int residual = leftover > 0 && leftover <= TFamily.ResidualRows ? leftover : 0;
         int paddedRows = residual > 0 ? rows - residual : PaddedRows(rows, TFamily.RowUnit);
         int columnEnd = rectangle.ColumnStart + rectangle.ColumnCount;
+        int depthBlock = DepthFor(rowStride);
         for (int jc = rectangle.ColumnStart; jc < columnEnd; jc += ColumnBlock)
         {
             int nc = Math.Min(ColumnBlock, columnEnd - jc);
-            for (int pc = 0; pc < problem.K; pc += DepthBlock)
+            for (int pc = 0; pc < problem.K; pc += depthBlock)
             {
-                int kc = Math.Min(DepthBlock, problem.K - pc);
+                int kc = Math.Min(depthBlock, problem.K - pc);
                 bool accumulate = pc > 0;
                 float* source = b.Data + pc * rowStride + jc;
                 // Each row group packs its Ã micro-panel and runs its kernel over every column.
