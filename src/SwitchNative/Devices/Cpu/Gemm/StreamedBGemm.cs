@@ -67,15 +67,16 @@ namespace SwitchNative.Devices.Cpu.Gemm;
 /// <summary>The few-rows GEMM with B streamed in place.</summary>
 internal static unsafe class StreamedBGemm
 {
-    /// <summary>KC: depth of a block, at most (see <see cref="DepthFor"/>).</summary>
+    /// <summary>KC: depth of a block, at most (32 where B's rows are 2048 floats apart or more).</summary>
     public const int DepthBlock = 64;
 
     // KC when B's rows are WideRowStride floats apart or more (see the top of the file).
     private const int WideDepthBlock = 32;
     private const long WideRowStride = 2048;
 
-    /// <summary>KC for a B whose rows are <paramref name="rowStride"/> floats apart: decided per product, so the rounding does not depend on the thread count.</summary>
-    public static int DepthFor(long rowStride) => rowStride >= WideRowStride ? WideDepthBlock : DepthBlock;
+    // KC for a B whose rows are rowStride floats apart: decided per product, so the rounding does
+    // not depend on the thread count.
+    private static int DepthFor(long rowStride) => rowStride >= WideRowStride ? WideDepthBlock : DepthBlock;
 
     /// <summary>NC: columns of C per transposed block.</summary>
     public const int ColumnBlock = 2048;
@@ -204,7 +205,7 @@ internal static unsafe class StreamedBGemm
     private const long ResidualPrefetchAhead = 2 * StreamedBResidualKernel.Columns;
 
     // Floats past the broadcast values that each kernel step prefetches in the same row of B:
-    // two lines on, 2–3 tiles ahead. A tile's KC steps read KC rows 8 KB apart, more streams
+    // two lines on, 2–3 tiles ahead. A tile's KC steps read KC rows a row stride apart, more streams
     // than the hardware prefetchers follow. In-process A/B over 64 experts of 32 rows (the most
     // bandwidth-bound case: 2 FMAs per value of B), at KC 64: 0 → 48–71 GFLOP/s, 1 line → 62–90,
     // 2 → 91–106, 4 → 86–101, 8 → 75–103, 16 → 67–88; 64-row experts: 1–8 lines all alike.
