@@ -18,7 +18,12 @@
 //    micro-panel that must fit in L1, and A — a strided transpose to pack for Xᵀ·dY — is
 //    packed once instead of once per column block. Against the classic loops below this
 //    took 2048³ from 1.07–1.17× slower than OpenBLAS to 1.02–1.03× and Xᵀ·dY from 1.04–1.06×
-//    to 1.00–1.03× (1 thread, same-round paired timings).
+//    to 1.00–1.03× (1 thread, same-round paired timings). Packing each A micro-panel right
+//    before its first row of tiles (so it is still in L1 for the first column block) instead of
+//    the whole chunk first: 0.98–1.01 in three 31-round runs alternating the order (an earlier
+//    run without alternation read 1.01–1.03: the order's bias). Per 2048³ product on 1 thread,
+//    packing is 5.4–5.9 ms of 128–134; the macro-kernels alone on already packed blocks take as
+//    long as OpenBLAS's whole product (122–129 ms against 124–128, same runs).
 //  - Few rows (M ≤ MC = 192, an expert's tokens): every B block is used by those few rows
 //    only, so reading B dominates. With a row-major B, StreamedBGemm reads B in place
 //    instead of packing it (see there; AVX-512 or AVX2 + FMA). Otherwise the classic loops (jc by 512 → pc by

@@ -39,6 +39,15 @@
 // the current one is used (0.72–0.92), copying it into a padded buffer (0.71–0.93 at once,
 // 0.55–0.89 interleaved with the tiles), staggering the in-row prefetch (0.79–0.99), and
 // prefetch hints T0, T2 or NTA instead of T1 (neutral, NTA 0.67–0.83).
+// Also dropped (64 experts × 512 × 2048, in-process, rotating order, old time / new): at KC 32 a
+// 16-column tile's step is half as long as at KC 64, so its prefetch distance was retried longer
+// (16×16: 4 or 6 lines; 32×12: 4 lines; residual: 4 tiles): 16-row experts 0.94–0.98, others
+// 0.95–1.06, so two lines stay. Running every row group (and the residual rows) over one chunk
+// of 96–768 columns before the next chunk, instead of each group over all 2048 columns, so that
+// the compute-bound later groups overlap the first group's reads from memory: 0.93–1.03 on
+// 1 and 2 threads, no gain. A 21-row expert costs about what a 32-row one does (530–560 µs
+// against 570, 16 rows 420): its 16-row group waits on memory, then its 5 residual rows compute
+// from L2, and neither ordering overlaps the two.
 // The Cᵀ block (at most 2048 × 192 floats, 1.5 MB; 512 KB for 64 rows) stays in L2 between depth
 // blocks, and so does B's depth block (KC rows of the block's columns) for the second and third
 // row groups of an expert with more than 64 tokens. Column blocks of 512 measured 10–15 % slower
