@@ -22,7 +22,7 @@
 //    before its first row of tiles (so it is still in L1 for the first column block) instead of
 //    the whole chunk first: 0.98–1.01 in three 31-round runs alternating the order (an earlier
 //    run without alternation read 1.01–1.03: the order's bias). Per 2048³ product on 1 thread,
-//    packing is 5.4–5.9 ms of 128–134; the macro-kernels alone on already packed blocks take as
+//    packing was 5.4–5.9 ms of 128–134 (before GemmPacking's transposes were inlined); the macro-kernels alone on already packed blocks take as
 //    long as OpenBLAS's whole product (122–129 ms against 124–128, same runs). A deeper KC, for
 //    fewer passes over C: 768, 1024 and 2048 ran 0.94–1.00 of 512 on Xᵀ·dY (K = 4096) and
 //    0.95–0.98 on 1024³ (1 thread, rotating order, 21 rounds, two runs).
