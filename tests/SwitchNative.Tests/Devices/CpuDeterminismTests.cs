@@ -88,6 +88,44 @@ public sealed class CpuDeterminismTests
     }
 
     [Fact]
+    public void Many_small_experts_taken_whole_by_one_thread_each_equal_one_gemm_per_expert_bit_for_bit()
+    {
+        // Enough work to run in parallel, with experts small beside the batch: on 2 and 3 threads
+        // those of at most 1/(4·threads) of the batch run whole, each on one thread (up to 48 rows
+        // on 2 threads, 40 on 3), and the larger ones are still cut into row bands. Rows hit every
+        // row-group size, padded groups, the residual rows and an empty expert.
+        int[] sizes = [0, 5, 17, 33, 64, 70, 21, 48, 90, 16, 3, 40, 9, 65];
+        int[] offsets = [0, .. sizes.Select((_, g) => sizes[..(g + 1)].Sum())];
+        int groups = sizes.Length, rows = offsets[^1], k = 64, n = 300;
+        var x = TestData.Uniform(rows * k, seed: 6);
+        var weights = TestData.Uniform(groups * k * n, seed: 7);
+        float[]? first = null;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            using var device = new CpuDevice(threads);
+            using var input = device.FromArray<float>(x, [rows, k]);
+            using var w = device.FromArray<float>(weights, [groups, k, n]);
+            using var grouped = device.Allocate([rows, n]);
+            device.GroupedGemm(input, w, false, 1f, 0f, grouped, offsets);
+            var result = device.ToArray(grouped);
+            var oneByOne = new float[rows * n];
+            for (int g = 0; g < groups; g++)
+            {
+                int start = offsets[g], count = sizes[g];
+                if (count == 0) continue;
+                using var part = device.FromArray<float>(x[(start * k)..((start + count) * k)], [count, k]);
+                using var weight = device.FromArray<float>(weights[(g * k * n)..((g + 1) * k * n)], [k, n]);
+                using var output = device.Allocate([count, n]);
+                device.Gemm(part, false, weight, false, 1f, 0f, output);
+                device.ToArray(output).CopyTo(oneByOne, start * n);
+            }
+            Close.Bitwise(oneByOne, result, $"grouped GEMM of small experts, {threads} threads");
+            first ??= result;
+            Close.Bitwise(first, result, $"grouped GEMM of small experts, {threads} threads against 1");
+        }
+    }
+
+    [Fact]
     public void Row_ops_reductions_and_scatters_are_thread_count_invariant()
     {
         const int rows = 700, columns = 300, vocabulary = 50;

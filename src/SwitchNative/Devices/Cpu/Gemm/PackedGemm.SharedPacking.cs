@@ -51,16 +51,32 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     private static bool SharesPacking(GemmProblem problem, int threads) =>
         !FewRows(problem) && (threads > 1 ? !SharesA(problem) || problem.N > ColumnBlock : problem.M > problem.N);
 
+    // A streamed few-rows product that is small beside its batch (one expert among many) runs
+    // whole on whichever thread takes it, instead of as one row band per thread: each thread then
+    // streams different weights, B is read from memory once instead of once per band, and every
+    // expert keeps its tallest tiles (a 64-row expert runs 64×6 tiles, not two bands of 32×12).
+    // The threads still share the batch out, an expert at a time, and as no product is more than
+    // 1/(4·threads) of the batch, the last one taken leaves the other threads idle for little.
+    // Results are the same: a streamed product sums each element in the same order whether or not
+    // it is cut into row bands. In-process, 2 threads, old time / new (rotating order, 21 rounds):
+    // 64 experts × 512 × 2048: 21 rows 1.08–1.10, 64 rows 1.05–1.06, 109 rows 1.02–1.03, uneven
+    // 1.03–1.04; the training model's 8 experts of 100–150 rows × 256 × 512 1.04–1.26 and
+    // × 512 × 256 1.08–1.47. The packed few-rows path (a transposed B) kept its bands: whole
+    // products there measured 0.91–1.10.
+    private bool RunsWhole(GemmProblem problem, long batchMultiplyAdds, int parts) =>
+        Streamed(problem, _fewRowsPath) && (long)problem.M * problem.N * problem.K * 4 * parts <= batchMultiplyAdds;
+
     // Which plan a product that shares packing takes (see the top of the file).
     private static bool SharesA(GemmProblem problem) => problem.A.Transposed && problem.N >= problem.M;
 
     private void RunOnSchedule(List<GemmProblem> work, int parts)
     {
+        long batchMultiplyAdds = work.Sum(problem => (long)problem.M * problem.N * problem.K);
         var plans = new GemmStepPlan[work.Count];
         for (int i = 0; i < work.Count; i++)
         {
             var problem = work[i];
-            plans[i] = !SharesPacking(problem, parts) ? new RectanglesPlan(this, problem, i + 1 < work.Count ? work[i + 1] : null, parts)
+            plans[i] = !SharesPacking(problem, parts) ? new RectanglesPlan(this, problem, i + 1 < work.Count ? work[i + 1] : null, RunsWhole(problem, batchMultiplyAdds, parts) ? 1 : parts)
                 : SharesA(problem) ? new SharedPackedAPlan(problem)
                 : new SharedPackedBPlan(problem);
         }
