@@ -26,6 +26,13 @@
 //    long as OpenBLAS's whole product (122–129 ms against 124–128, same runs). A deeper KC, for
 //    fewer passes over C: 768, 1024 and 2048 ran 0.94–1.00 of 512 on Xᵀ·dY (K = 4096) and
 //    0.95–0.98 on 1024³ (1 thread, rotating order, 21 rounds, two runs).
+//    Packing, timed inside one 1-thread product (a slow phase of the machine): 2048³ PackA 3.9 +
+//    PackB 3.0 ms of 156; 1024³ 0.8 + 0.7 of 20; Xᵀ·dY 3.8 + 5.6 of 81. Tried to hide it behind
+//    the tiles and dropped (1 thread, rotating order, 25 rounds; bit-identical results):
+//    prefetching the next B block's source during the last 25–100 % of the current block's
+//    tiles, 0.98–1.00; packing the next B̃ block into a second buffer a few rows after each tile,
+//    0.98–1.01; packing each Ã micro-panel just before its row of tiles while the next panel's
+//    source is prefetched from inside the tiles, 0.99–1.00 (Xᵀ·dY 0.985).
 //  - Few rows (M ≤ MC = 192, an expert's tokens): every B block is used by those few rows
 //    only, so reading B dominates. With a row-major B, StreamedBGemm reads B in place
 //    instead of packing it (see there; AVX-512 or AVX2 + FMA). Otherwise the classic loops (jc by 512 → pc by

@@ -54,6 +54,27 @@
 // row groups of an expert with more than 64 tokens. Column blocks of 512 measured 10–15 % slower
 // than 2048: each new block starts KC new rows of B whose first lines nothing has prefetched.
 //
+// Where the rest of the time goes, for experts of 48 rows and more (they level off at about
+// 88 % of a single 4096-row product's rate; 1 thread, in-process, old time / new): skipping the
+// final transposition into C (wrong results, timing only) 1.03–1.07, and not reloading the Cᵀ
+// tiles between depth blocks 1.03–1.06; all 64 experts sharing one B (so it comes from L3, not
+// memory) only 1.02–1.05. So the Cᵀ round trips, not B's bandwidth, hold the level. Tried
+// against them and dropped:
+//   - accumulators started from the Cᵀ tile instead of zero, plain store at the end (the 64×6
+//     kernel alone, B and Cᵀ walking as in a product): 0.94–0.96;
+//   - every other tile walking the depth block backwards, so that the last rows' B lines are
+//     still in L1 for the next tile: 0.98–1.02;
+//   - the transposition with non-temporal full-line stores (β = 0): 0.99–1.03;
+//   - transposing each finished run of 16–1024 columns during the last depth block, from L1,
+//     instead of the whole block after it: 0.93–0.99;
+//   - prefetching C's lines during the last 1–4 depth blocks, so the transposition stores hit
+//     L2 (alone 0.99–1.01, with the chunked transposition 0.98–1.01);
+//   - column blocks of 96–480 with Ã packed once for all of K, so that a block's Cᵀ stays in
+//     L1: 0.76–0.96 (B's rows are then read in short runs);
+//   - KC 128 and 256, remeasured: 64-row experts 0.94 and 0.79, 21-row 0.62 and 0.49.
+// The rows that do not fill a vector cost little: experts of 43 rows (padded to 48) take as long
+// as 48-row ones, and at the rate of 40-row ones (32 rows + 8 residual) they would take 4 % less.
+//
 // Row groups are made of vectors of rows, so an expert's rows are padded to a multiple of 16
 // (AVX-512) or 8 (AVX2), except that on AVX-512 up to 8 rows left after the last whole vector run
 // on the residual kernel at half a group's FMAs (in-process, old time / new: 64 experts of 65 rows
