@@ -72,6 +72,11 @@
 //   - column blocks of 96–480 with Ã packed once for all of K, so that a block's Cᵀ stays in
 //     L1: 0.76–0.96 (B's rows are then read in short runs);
 //   - KC 128 and 256, remeasured: 64-row experts 0.94 and 0.79, 21-row 0.62 and 0.49.
+// Overlapping a small expert's wait on memory with a large one's compute, by running the two in
+// step (each depth block of the large one, then the same block of the small one) with the large
+// one's tiles prefetching the small one's block of B into L2: 21 + 64, 16 + 48, 21 + 107 and
+// 16 + 112 rows 0.93–0.96 (in step without the prefetch 0.96: two Cᵀ blocks and two B blocks
+// crowd L2), and on the uneven 64 experts 0.99–1.00.
 // The rows that do not fill a vector cost little: experts of 43 rows (padded to 48) take as long
 // as 48-row ones, and at the rate of 40-row ones (32 rows + 8 residual) they would take 4 % less.
 //
