@@ -64,7 +64,9 @@
 //     kernel alone, B and Cᵀ walking as in a product): 0.94–0.96;
 //   - every other tile walking the depth block backwards, so that the last rows' B lines are
 //     still in L1 for the next tile: 0.98–1.02;
-//   - the transposition with non-temporal full-line stores (β = 0): 0.99–1.03;
+//   - the transposition with non-temporal full-line stores (β = 0): 0.99–1.03; with 16×16
+//     AVX-512 transposes (64 shuffles and 16 full-line stores per 256 floats, against 96 and 32
+//     in 8×8 blocks): 0.99–1.00, so the time is C's writes themselves, not the shuffles;
 //   - transposing each finished run of 16–1024 columns during the last depth block, from L1,
 //     instead of the whole block after it: 0.93–0.99;
 //   - prefetching C's lines during the last 1–4 depth blocks, so the transposition stores hit
