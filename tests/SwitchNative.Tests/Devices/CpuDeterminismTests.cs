@@ -91,37 +91,46 @@ public sealed class CpuDeterminismTests
     public void Many_small_experts_taken_whole_by_one_thread_each_equal_one_gemm_per_expert_bit_for_bit()
     {
         // Enough work to run in parallel, with experts small beside the batch: on 2 and 3 threads
-        // those of at most 1/(4·threads) of the batch run whole, each on one thread (up to 48 rows
-        // on 2 threads, 40 on 3), and the larger ones are still cut into row bands. Rows hit every
-        // row-group size, padded groups, the residual rows and an empty expert.
+        // those of at most 1/(4·threads) of the batch run whole, each on one thread, and the
+        // larger ones are still cut into row bands. Rows hit every row-group size, padded groups,
+        // the residual rows and an empty expert. The forward (row-major weights, the streamed
+        // path on AVX-512) and the input gradient dY·Wᵀ (transposed weights, the packed path).
         int[] sizes = [0, 5, 17, 33, 64, 70, 21, 48, 90, 16, 3, 40, 9, 65];
         int[] offsets = [0, .. sizes.Select((_, g) => sizes[..(g + 1)].Sum())];
         int groups = sizes.Length, rows = offsets[^1], k = 64, n = 300;
         var x = TestData.Uniform(rows * k, seed: 6);
+        var dy = TestData.Uniform(rows * n, seed: 8);
         var weights = TestData.Uniform(groups * k * n, seed: 7);
         float[]? first = null;
         foreach (int threads in new[] { 1, 2, 3 })
         {
             using var device = new CpuDevice(threads);
             using var input = device.FromArray<float>(x, [rows, k]);
+            using var gradient = device.FromArray<float>(dy, [rows, n]);
             using var w = device.FromArray<float>(weights, [groups, k, n]);
             using var grouped = device.Allocate([rows, n]);
+            using var groupedInputGradient = device.Allocate([rows, k]);
             device.GroupedGemm(input, w, false, 1f, 0f, grouped, offsets);
-            var result = device.ToArray(grouped);
-            var oneByOne = new float[rows * n];
+            device.GroupedGemm(gradient, w, true, 1f, 0f, groupedInputGradient, offsets);
+            float[] result = [.. device.ToArray(grouped), .. device.ToArray(groupedInputGradient)];
+            var oneByOne = new float[rows * n + rows * k];
             for (int g = 0; g < groups; g++)
             {
                 int start = offsets[g], count = sizes[g];
                 if (count == 0) continue;
                 using var part = device.FromArray<float>(x[(start * k)..((start + count) * k)], [count, k]);
+                using var partGradient = device.FromArray<float>(dy[(start * n)..((start + count) * n)], [count, n]);
                 using var weight = device.FromArray<float>(weights[(g * k * n)..((g + 1) * k * n)], [k, n]);
                 using var output = device.Allocate([count, n]);
+                using var inputGradient = device.Allocate([count, k]);
                 device.Gemm(part, false, weight, false, 1f, 0f, output);
+                device.Gemm(partGradient, false, weight, true, 1f, 0f, inputGradient);
                 device.ToArray(output).CopyTo(oneByOne, start * n);
+                device.ToArray(inputGradient).CopyTo(oneByOne, rows * n + start * k);
             }
-            Close.Bitwise(oneByOne, result, $"grouped GEMM of small experts, {threads} threads");
+            Close.Bitwise(oneByOne, result, $"grouped GEMMs of small experts, {threads} threads");
             first ??= result;
-            Close.Bitwise(first, result, $"grouped GEMM of small experts, {threads} threads against 1");
+            Close.Bitwise(first, result, $"grouped GEMMs of small experts, {threads} threads against 1");
         }
     }
 

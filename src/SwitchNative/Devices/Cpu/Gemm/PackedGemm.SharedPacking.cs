@@ -51,20 +51,27 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     private static bool SharesPacking(GemmProblem problem, int threads) =>
         !FewRows(problem) && (threads > 1 ? !SharesA(problem) || problem.N > ColumnBlock : problem.M > problem.N);
 
-    // A streamed few-rows product that is small beside its batch (one expert among many) runs
-    // whole on whichever thread takes it, instead of as one row band per thread: each thread then
-    // streams different weights, B is read from memory once instead of once per band, and every
-    // expert keeps its tallest tiles (a 64-row expert runs 64×6 tiles, not two bands of 32×12).
-    // The threads still share the batch out, an expert at a time, and as no product is more than
-    // 1/(4·threads) of the batch, the last one taken leaves the other threads idle for little.
-    // Results are the same: a streamed product sums each element in the same order whether or not
-    // it is cut into row bands. In-process, 2 threads, old time / new (rotating order, 21 rounds):
-    // 64 experts × 512 × 2048: 21 rows 1.08–1.10, 64 rows 1.05–1.06, 109 rows 1.02–1.03, uneven
-    // 1.03–1.04; the training model's 8 experts of 100–150 rows × 256 × 512 1.04–1.26 and
-    // × 512 × 256 1.08–1.47. The packed few-rows path (a transposed B) kept its bands: whole
-    // products there measured 0.91–1.10.
+    // A few-rows product that is small beside its batch (one expert among many) runs whole on
+    // whichever thread takes it, instead of as one row band per thread. The threads still share
+    // the batch out, an expert at a time, and as no product is more than 1/(4·threads) of the
+    // batch, the last one taken leaves the other threads idle for little. Results are the same:
+    // a few-rows product sums each element in the same order whether or not it is cut into bands.
+    // In-process, 2 threads, old time / new (rotating order, 21 rounds):
+    //  - Streamed (row-major B): each thread streams different weights, B is read from memory once
+    //    instead of once per band, and every expert keeps its tallest tiles (a 64-row expert runs
+    //    64×6 tiles, not two bands of 32×12). 64 experts × 512 × 2048: 21 rows 1.08–1.10, 64 rows
+    //    1.05–1.06, 109 rows 1.02–1.03, uneven 1.03–1.04; the training model's 8 experts of
+    //    100–150 rows × 256 × 512 1.04–1.26 and × 512 × 256 1.08–1.47.
+    //  - Packed (a transposed B, the backward dX = dY·Wᵀ): B is packed once instead of once per
+    //    band. Whole when B is at most WholePackedBFloats: the training model's 8 experts of 128
+    //    rows × 512 × 256 and × 256 × 512 1.03–1.12, uneven 1.01–1.03; with larger weights it
+    //    loses (64 experts of 64 rows × 2048 × 512, 4 MB each: 0.92, uneven 0.98).
     private bool RunsWhole(GemmProblem problem, long batchMultiplyAdds, int parts) =>
-        Streamed(problem, _fewRowsPath) && (long)problem.M * problem.N * problem.K * 4 * parts <= batchMultiplyAdds;
+        FewRows(problem) && (Streamed(problem, _fewRowsPath) || (long)problem.K * problem.N <= WholePackedBFloats)
+        && (long)problem.M * problem.N * problem.K * 4 * parts <= batchMultiplyAdds;
+
+    // Largest B (K·N floats, 1 MB) of a packed few-rows product that runs whole (see RunsWhole).
+    private const long WholePackedBFloats = 1 << 18;
 
     // Which plan a product that shares packing takes (see the top of the file).
     private static bool SharesA(GemmProblem problem) => problem.A.Transposed && problem.N >= problem.M;
