@@ -76,9 +76,9 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     // Which plan a product that shares packing takes (see the top of the file).
     private static bool SharesA(GemmProblem problem) => problem.A.Transposed && problem.N >= problem.M;
 
-    private void RunOnSchedule(List<GemmProblem> work, int parts)
+    // batchMultiplyAdds: Σ M·N·K over the work (RunBatch has it already).
+    private void RunOnSchedule(List<GemmProblem> work, long batchMultiplyAdds, int parts)
     {
-        long batchMultiplyAdds = work.Sum(problem => (long)problem.M * problem.N * problem.K);
         var plans = new GemmStepPlan[work.Count];
         for (int i = 0; i < work.Count; i++)
         {

@@ -132,7 +132,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
         if (work.Count == 0) return;
         if (multiplyAdds >= MinimumParallelWork)
         {
-            RunOnSchedule(work, _parallel.ThreadCount);
+            RunOnSchedule(work, multiplyAdds, _parallel.ThreadCount);
             return;
         }
         // Small work, on one thread: each product whole, in turn, each knowing the next one so
