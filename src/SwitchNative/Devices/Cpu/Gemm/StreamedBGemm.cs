@@ -81,6 +81,12 @@
 // one's tiles prefetching the small one's block of B into L2: 21 + 64, 16 + 48, 21 + 107 and
 // 16 + 112 rows 0.93–0.96 (in step without the prefetch 0.96: two Cᵀ blocks and two B blocks
 // crowd L2), and on the uneven 64 experts 0.99–1.00.
+// The plain orientation with B still read in place, and so no transposed C at all: an 8×32 tile
+// (C's rows across registers, two vectors of a B row per step, B's row p + 2…16 prefetched to
+// L1 and the next 32 columns' rows to L2 during the current ones), KC 64–256: 0.72–0.79× this
+// path on 64 experts × 512 × 2048 (uneven, 64 rows and 21 rows, 1 thread), and 0.81–0.86× with
+// B's rows 2080 floats apart. Each B line then goes from L2 to registers once per 8 rows instead
+// of once per expert.
 // The rows that do not fill a vector cost little: experts of 43 rows (padded to 48) take as long
 // as 48-row ones, and at the rate of 40-row ones (32 rows + 8 residual) they would take 4 % less.
 //
