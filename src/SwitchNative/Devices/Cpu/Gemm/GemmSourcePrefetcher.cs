@@ -35,6 +35,12 @@ internal unsafe struct GemmSourcePrefetcher
             // Stored [K, N]: depth rows of columnCount floats.
             : new GemmSourcePrefetcher(b.Data + (long)depthStart * b.Columns + columnStart, b.Columns, depth, columnCount, calls, kernelDepth);
 
+    /// <summary>
+    /// <paramref name="floats"/> contiguous floats from <paramref name="start"/> (a packed Ã
+    /// micro-panel), spread over <paramref name="calls"/> micro-kernel calls of <paramref name="kernelDepth"/> steps.
+    /// </summary>
+    public static GemmSourcePrefetcher ForContiguous(float* start, int floats, int calls, int kernelDepth) => new(start, floats, 1, floats, calls, kernelDepth);
+
     /// <summary>The lines for the next micro-kernel call; the cursor moves past them.</summary>
     public GemmSourcePrefetch Next()
     {
