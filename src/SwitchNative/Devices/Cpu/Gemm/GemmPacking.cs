@@ -35,7 +35,9 @@ internal static unsafe class GemmPacking
             // blocks of 8 depth steps go through registers: 8×8 and 4×8 transposes for as many
             // rows as they cover, the few rows left element by element. The rest (other α, the
             // last depth steps) goes element by element with p outside, so the panel is
-            // written sequentially.
+            // written sequentially. This reads its MR source rows at 7–8 GB/s from memory (a
+            // 2048 × 2048 A in 512-deep blocks: 1.9–2.2 ms); prefetching the next panel's rows in
+            // software while transposing one made it 0.88–0.90× as fast.
             float* source = a.Data + (long)firstRow * a.Columns + depthStart;
             int p = 0;
             if (alpha == 1f && rows >= 4 && Avx.IsSupported)
