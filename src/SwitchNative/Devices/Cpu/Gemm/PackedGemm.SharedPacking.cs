@@ -39,6 +39,10 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     // Row panels per compute unit of SharedPackedBPlan: a band of 192 rows at MR = 12.
     private const int BandPanels = 16;
 
+    // Tried and dropped: prefetching into L2, from inside a band's tiles, the source of the Ã band
+    // its thread is likely to take next (the unit `threads` on), so that packing it reads L2
+    // instead of memory: 0.98–1.01 on 1 thread (640×2048×512, 4096×512×2048, dX, A·Bᵀ) and
+    // 0.985–1.00 on 2 (the same and 1024³, 2048³, 640×512×2048), two runs of 25 rounds.
     // Fewest bands a product is cut into, so that the threads' shares can even out. 16 instead of
     // 8 (less idle time at the end), alone or with the first step's B̃ packed as two units (so the
     // second thread does not wait on the first's packing): 0.98–1.03 on 2 threads for 640×2048×512,
