@@ -15,6 +15,8 @@
 //              24 FMAs) ran 0.88–0.90× the 12×32 on 1024³, 2048³, 640×2048×512, Xᵀ·dY and
 //              4096×512×2048 (1 thread, rotating order, 21 rounds; bit-identical results), and
 //              prefetching B̃ with the non-temporal hint, to keep Ã's lines in L1, 0.30–0.90×.
+//              A 14×32 tile (28 accumulators + 2 B vectors + 1 broadcast, no spills: 1/7 fewer
+//              B̃ bytes per FMA) ran 0.99–1.01× the 12×32 on the same shapes (two runs).
 //              Prefetching B̃ 8 or 32 steps ahead instead of 16, one line per step instead of
 //              two, and the k loop unrolled by two: all 0.97–1.04× (two runs, the noise).
 //   Vector256: 6×16, 12 ymm accumulators + 2 B vectors + 1 broadcast (of 16 registers).
