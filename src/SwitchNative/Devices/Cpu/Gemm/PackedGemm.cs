@@ -18,7 +18,10 @@
 //    micro-panel that must fit in L1, and A — a strided transpose to pack for Xᵀ·dY — is
 //    packed once instead of once per column block. Against the classic loops below this
 //    took 2048³ from 1.07–1.17× slower than OpenBLAS to 1.02–1.03× and Xᵀ·dY from 1.04–1.06×
-//    to 1.00–1.03× (1 thread, same-round paired timings). Packing each A micro-panel right
+//    to 1.00–1.03× (1 thread, same-round paired timings). Remeasured with today's 12 × 32 tile:
+//    BLIS's loops (jc by NC 512/1024 → pc by 256 → pack B̃ → ic by MC 240–960 → pack Ã → tiles
+//    down each column, the B̃ micro-panel in L1 and Ã from L2) ran 0.88–0.98× this on 1024³,
+//    2048³, 640×512×2048 and Xᵀ·dY (1 thread, rotating order). Packing each A micro-panel right
 //    before its first row of tiles (so it is still in L1 for the first column block) instead of
 //    the whole chunk first: 0.98–1.01 in three 31-round runs alternating the order (an earlier
 //    run without alternation read 1.01–1.03: the order's bias). Per 2048³ product on 1 thread,
