@@ -81,6 +81,10 @@
 // one's tiles prefetching the small one's block of B into L2: 21 + 64, 16 + 48, 21 + 107 and
 // 16 + 112 rows 0.93–0.96 (in step without the prefetch 0.96: two Cᵀ blocks and two B blocks
 // crowd L2), and on the uneven 64 experts 0.99–1.00.
+// Every expert cut into 16-row groups on the 16×16 tile instead (each B line then feeds one tile
+// only, so it needs no reuse from L1 and KC could grow to cut the Cᵀ round trips): uneven
+// 64 experts 0.77 at KC 32, 0.64 at 64, 0.55 at 128, 0.48 at 256 (64-row experts 0.77–0.53;
+// 1 thread, old time / new). Deeper blocks only lose: each tile then walks more rows of B.
 // The plain orientation with B still read in place, and so no transposed C at all: an 8×32 tile
 // (C's rows across registers, two vectors of a B row per step, B's row p + 2…16 prefetched to
 // L1 and the next 32 columns' rows to L2 during the current ones), KC 64–256: 0.72–0.79× this
