@@ -77,7 +77,8 @@
 //     of 128 columns per depth block of the next expert, behind that expert's tiles: 0.95–0.97;
 //   - column blocks of 96–480 with Ã packed once for all of K, so that a block's Cᵀ stays in
 //     L1: 0.76–0.96 (B's rows are then read in short runs);
-//   - KC 128 and 256, remeasured: 64-row experts 0.94 and 0.79, 21-row 0.62 and 0.49.
+//   - KC 128 and 256, remeasured: 64-row experts 0.94 and 0.79, 21-row 0.62 and 0.49; with
+//     B in 2 MB pages (so not the TLB's doing) KC 64 and 128 ran 0.98–1.02 and 0.85 of KC 32.
 // Overlapping a small expert's wait on memory with a large one's compute, by running the two in
 // step (each depth block of the large one, then the same block of the small one) with the large
 // one's tiles prefetching the small one's block of B into L2: 21 + 64, 16 + 48, 21 + 107 and
