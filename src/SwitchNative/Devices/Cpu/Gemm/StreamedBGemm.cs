@@ -94,6 +94,11 @@
 // path on 64 experts × 512 × 2048 (uneven, 64 rows and 21 rows, 1 thread), and 0.81–0.86× with
 // B's rows 2080 floats apart. Each B line then goes from L2 to registers once per 8 rows instead
 // of once per expert.
+// An expert of 17–24 rows (one 16-row group and the residual rows) with both in one pass over B
+// (a tile of 16 columns: the group's 16 broadcasts against Ã's vector, and the same 16 values of
+// B as one vector against the 8 residual rows; bit-identical): 1.01–1.02× for 17, 21 and 24 rows,
+// 1.00 on the uneven 64 experts (1 thread), so the group's wait on memory is not what the
+// residual pass could fill.
 // The rows that do not fill a vector cost little: experts of 43 rows (padded to 48) take as long
 // as 48-row ones, and at the rate of 40-row ones (32 rows + 8 residual) they would take 4 % less.
 //
