@@ -28,7 +28,9 @@
 // of 21): with shared Ã for every N ≥ M, 1024³ 1.06–1.08, 2048³ 1.06–1.07, dW 512×4096×2048
 // 1.03–1.07; with shared B̃ for M > N, 640×2048×512 1.09, 4096×512×2048 1.14, dX 1.11, A·Bᵀ 1.10.
 // Shared B̃ against shared Ã for N ≥ M (four runs): 1024³ 1.00–1.07, 2048³ 1.01–1.06,
-// 640×512×2048 0.97–1.04, grouped E = 8 0.98–1.00, but Xᵀ·dY 0.93–0.99.
+// 640×512×2048 0.97–1.04, grouped E = 8 0.98–1.00, but Xᵀ·dY 0.93–0.99. The other way round,
+// shared Ã for M > N with N ≤ 1024 (compute units of 128 or 256 columns, so that there are two
+// or more), against shared B̃: 640×2048×512 0.93–0.97, dX 0.88–0.90 (2 threads, two runs).
 namespace SwitchNative.Devices.Cpu.Gemm;
 
 internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
