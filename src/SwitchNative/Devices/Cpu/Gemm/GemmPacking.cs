@@ -142,7 +142,9 @@ internal static unsafe class GemmPacking
     // Full panels take four rows per visit (one 4·NR-float contiguous run of the panel) with
     // the widest vectors: the expert weights come from memory, and this copy runs near the
     // core's read bandwidth (64 experts' 512×2048 weights: 37.6 → 26.3 ms with 128-bit,
-    // one-row copies; a plain 512-bit copy of the same bytes takes 30 ms).
+    // one-row copies; a plain 512-bit copy of the same bytes takes 30 ms). A 2048 × 2048 B packs
+    // in 512 × 512 blocks from memory in 1.4–1.7 ms (10–11 GB/s); prefetching the rows 4–16 ahead
+    // in software changed nothing.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackRowMajorB(GemmOperand b, int depthStart, int depth, int columnStart, int columnCount, int panelColumns, int panelFirst, int panelCount, float* destination)
     {
