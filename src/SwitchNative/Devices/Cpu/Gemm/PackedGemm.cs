@@ -302,6 +302,9 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
     // comes from L3 as the next row's first tile reads it. On 1 thread, bit-identical, old time /
     // new, five runs of 25 rounds in rotating order: 2048³ (a 4 MB Ã block) 1.02–1.04, 1024³
     // (2 MB) 0.99–1.02; with 1–1.3 MB blocks (640 rows; Xᵀ·dY's 512) 0.97–1.02, so those don't.
+    // `prefetcher` hands the tiles their source lines: the next B block's, carried across the
+    // calls of a few-rows block; along rows the callers have none to give, and the macro-kernel
+    // fills it with the next Ã micro-panel's lines as above.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MacroKernel<TTile>(float* packedA, float* packedB, float* c, int ldc, int mc, int nc, int kc, bool accumulate, bool alongRows, ref GemmSourcePrefetcher prefetcher)
         where TTile : IGemmMicroKernel
