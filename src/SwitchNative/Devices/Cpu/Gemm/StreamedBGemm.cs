@@ -99,6 +99,16 @@
 // B as one vector against the 8 residual rows; bit-identical): 1.01–1.02× for 17, 21 and 24 rows,
 // 1.00 on the uneven 64 experts (1 thread), so the group's wait on memory is not what the
 // residual pass could fill.
+// What memory allows (1 thread unless said; a probe reading 64 experts' 256 MB of weights): one
+// core streams B at 11–14 GB/s when 32 rows are read together with the in-row prefetch, and 16
+// FMAs per line do not slow it; 64, 128 and 512 rows read together drop it to 8, 5–6 and 4–5 GB/s
+// (so KC stays small); two cores stream 17–25 GB/s together. The same probe with a Cᵀ tile's load
+// and store per 32 lines streams as fast. Experts of 16–21 rows reach 8–10 GB/s (2 threads
+// together: 11–13). If each expert took the longer of its B's read time and its tiles' time at
+// the 64-row rate, the uneven 64 experts would run at about 88 % of one 4096-row product; they
+// run at 77–80 %. Prefetching, from the last tiles of each depth block, the first columns of the
+// next block (or of the next expert's B) instead of lines already read: 0.98–1.05 on 1 and
+// 2 threads (21-, 43- and 64-row experts, uneven), no gain.
 // The rows that do not fill a vector cost little: experts of 43 rows (padded to 48) take as long
 // as 48-row ones, and at the rate of 40-row ones (32 rows + 8 residual) they would take 4 % less.
 //
