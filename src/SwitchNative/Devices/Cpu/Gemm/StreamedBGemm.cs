@@ -16,6 +16,7 @@
 //                           AVX2: 16 → 16×6, 8 → 8×12; see StreamedBFamilies):
 //         for each tile of its columns: kernel over the KC depth steps, into the Cᵀ block
 //       the last ≤ 8 rows past the whole vectors (AVX-512): StreamedBResidualKernel's 8×32 tiles
+//       (17–24 rows: the 16-row group and these rows in one pass, StreamedBGroupWithResidualKernel)
 //     transpose the Cᵀ block (2048 × rows) into C; add the residual rows' block
 //
 // KC is 64, and 32 when B's rows are 2048 floats (8 KB) apart or more. A tile walks KC rows of
@@ -94,11 +95,9 @@
 // path on 64 experts × 512 × 2048 (uneven, 64 rows and 21 rows, 1 thread), and 0.81–0.86× with
 // B's rows 2080 floats apart. Each B line then goes from L2 to registers once per 8 rows instead
 // of once per expert.
-// An expert of 17–24 rows (one 16-row group and the residual rows) with both in one pass over B
-// (a tile of 16 columns: the group's 16 broadcasts against Ã's vector, and the same 16 values of
-// B as one vector against the 8 residual rows; bit-identical): 1.01–1.02× for 17, 21 and 24 rows,
-// 1.00 on the uneven 64 experts (1 thread), so the group's wait on memory is not what the
-// residual pass could fill.
+// An expert of 17–24 rows (one 16-row group and the residual rows) runs both in one pass over B
+// (StreamedBGroupWithResidualKernel): 1.04–1.14× for 17–24 rows, 0.99–1.03× on the uneven
+// 64 experts.
 // What memory allows (1 thread unless said; a probe reading 64 experts' 256 MB of weights): one
 // core streams B at 11–14 GB/s when 32 rows are read together with the in-row prefetch, and 16
 // FMAs per line do not slow it; 64, 128 and 512 rows read together drop it to 8, 5–6 and 4–5 GB/s
@@ -184,6 +183,16 @@ internal static unsafe class StreamedBGemm
                 int kc = Math.Min(depthBlock, problem.K - pc);
                 bool accumulate = pc > 0;
                 float* source = b.Data + pc * rowStride + jc;
+                if (residual > 0 && paddedRows == StreamedBGroupWithResidualKernel.GroupRows)
+                {
+                    // One 16-row group and the residual rows (so AVX-512: only its family has
+                    // residual rows): both in one pass over B (see StreamedBGroupWithResidualKernel).
+                    float* residualPanel = packedA + (long)paddedRows * kc;
+                    GemmPacking.PackA(problem.A, rectangle.RowStart, paddedRows, pc, kc, problem.Alpha, paddedRows, packedA);
+                    GemmPacking.PackA(problem.A, rectangle.RowStart + paddedRows, residual, pc, kc, problem.Alpha, StreamedBResidualKernel.Rows, residualPanel);
+                    RunGroupWithResidual(kc, packedA, residualPanel, source, rowStride, nc, transposedC, transposedC + (long)paddedRows * nc, accumulate);
+                    continue;
+                }
                 // Each row group packs its Ã micro-panel and runs its kernel over every column.
                 for (int groupStart = 0; groupStart < paddedRows;)
                 {
@@ -197,7 +206,7 @@ internal static unsafe class StreamedBGemm
                 {
                     float* panel = packedA + (long)paddedRows * kc;
                     GemmPacking.PackA(problem.A, rectangle.RowStart + paddedRows, residual, pc, kc, problem.Alpha, StreamedBResidualKernel.Rows, panel);
-                    RunResidual(kc, panel, source, rowStride, nc, transposedC + (long)paddedRows * nc, accumulate);
+                    RunResidual(kc, panel, source, rowStride, nc, transposedC + (long)paddedRows * nc, nc, accumulate);
                 }
             }
             for (int groupStart = 0; groupStart < paddedRows;)
@@ -237,15 +246,30 @@ internal static unsafe class StreamedBGemm
         for (int i = 0; i < columns * height; i++) target[i] = accumulate ? target[i] + tile[i] : tile[i];
     }
 
-    // The residual rows' tiles across the nc columns, into a row-major block of 8 rows × nc: full
-    // tiles straight from B, a ragged last tile from a zero-padded copy of its columns.
+    // A 16-row group's tiles and the residual rows' across the nc columns, in one pass: full
+    // tiles on the fused kernel, the ragged last columns on each one's own kernel (same sums).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunResidual(int kc, float* panel, float* source, long rowStride, int nc, float* block, bool accumulate)
+    private static void RunGroupWithResidual(int kc, float* panel, float* residualPanel, float* source, long rowStride, int nc, float* block, float* residualBlock, bool accumulate)
+    {
+        const int height = StreamedBGroupWithResidualKernel.GroupRows, width = StreamedBGroupWithResidualKernel.Columns;
+        int j = 0;
+        for (; j + width <= nc; j += width)
+            StreamedBGroupWithResidualKernel.Run(kc, panel, residualPanel, source + j, rowStride, PrefetchAhead, block + (long)j * height, residualBlock + j, nc, accumulate);
+        if (j == nc) return;
+        RunGroup<StreamedBKernel16x16>(kc, panel, source + j, rowStride, nc - j, block + (long)j * height, accumulate);
+        RunResidual(kc, residualPanel, source + j, rowStride, nc - j, residualBlock + j, nc, accumulate);
+    }
+
+    // The residual rows' tiles across nc columns, into a row-major block of 8 rows, blockStride
+    // floats apart: full tiles straight from B, a ragged last tile from a zero-padded copy of its
+    // columns.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunResidual(int kc, float* panel, float* source, long rowStride, int nc, float* block, long blockStride, bool accumulate)
     {
         const int rows = StreamedBResidualKernel.Rows, width = StreamedBResidualKernel.Columns;
         int j = 0;
         for (; j + width <= nc; j += width)
-            StreamedBResidualKernel.Run(kc, panel, source + j, rowStride, ResidualPrefetchAhead, block + j, nc, accumulate);
+            StreamedBResidualKernel.Run(kc, panel, source + j, rowStride, ResidualPrefetchAhead, block + j, blockStride, accumulate);
         if (j == nc) return;
         int columns = nc - j;
         float* padded = stackalloc float[DepthBlock * width];
@@ -255,7 +279,7 @@ internal static unsafe class StreamedBGemm
         for (int i = 0; i < rows; i++)
             for (int c = 0; c < columns; c++)
             {
-                float* target = block + (long)i * nc + j + c;
+                float* target = block + i * blockStride + j + c;
                 *target = accumulate ? *target + tile[i * width + c] : tile[i * width + c];
             }
     }
