@@ -26,7 +26,7 @@ internal readonly unsafe struct StreamedBVector512 : IStreamedBFamily
 {
     public static int RowUnit => 16;
 
-    public static int ResidualRows => StreamedBResidualKernel.Rows;
+    public static int ResidualRows => StreamedBResidualKernel.MaximumRows;
 
     // Groups of 64, then one of what is left, except 80 = 48 + 32 instead of 64 + 16: a 16-row
     // group re-reads B from L2 for 16 FMAs per line (80×512×2048: 1.06× packed with 48 + 32,

@@ -15,7 +15,7 @@
 //       for each row group (AVX-512: 64 rows → 64×6 tiles, 48 → 48×8, 32 → 32×12, 16 → 16×16;
 //                           AVX2: 16 → 16×6, 8 → 8×12; see StreamedBFamilies):
 //         for each tile of its columns: kernel over the KC depth steps, into the Cᵀ block
-//       the last ≤ 8 rows past the whole vectors (AVX-512): StreamedBResidualKernel's 8×32 tiles
+//       the last ≤ 8 rows past the whole vectors (AVX-512): StreamedBResidualKernel's R×32 tiles (R = 2, 4, 8)
 //       (17–24 rows: the 16-row group and these rows in one pass, StreamedBGroupWithResidualKernel)
 //     transpose the Cᵀ block (2048 × rows) into C; add the residual rows' block
 //
@@ -113,9 +113,10 @@
 //
 // Row groups are made of vectors of rows, so an expert's rows are padded to a multiple of 16
 // (AVX-512) or 8 (AVX2), except that on AVX-512 up to 8 rows left after the last whole vector run
-// on the residual kernel at half a group's FMAs (in-process, old time / new: 64 experts of 65 rows
-// 1.14–1.19, of 21 rows 1.04–1.08, of 86 rows 1.01–1.06; the benchmark's uneven 64 experts
-// 1.02–1.05 on 1 thread, 1.05 on 2). A rectangle is cut along rows only at multiples of 16, so
+// on the residual kernel at an eighth, a quarter or a half of a group's FMAs (its 2-, 4- and
+// 8-row tiles). With the 8-row tile alone, against padding (in-process, old time / new): 64
+// experts of 65 rows 1.14–1.19, of 21 rows 1.04–1.08, of 86 rows 1.01–1.06; the benchmark's
+// uneven 64 experts 1.02–1.05 on 1 thread, 1.05 on 2. A rectangle is cut along rows only at multiples of 16, so
 // the same rows go to the residual kernel whatever the thread count. The rounding differs from
 // the packed path (KC 32 or 64 instead of 256) but, as there, each element is summed in the same
 // order whatever the thread count (KC follows the product's N, not the rectangle).
@@ -183,13 +184,13 @@ internal static unsafe class StreamedBGemm
                 int kc = Math.Min(depthBlock, problem.K - pc);
                 bool accumulate = pc > 0;
                 float* source = b.Data + pc * rowStride + jc;
-                if (residual > 0 && paddedRows == StreamedBGroupWithResidualKernel.GroupRows)
+                if (residual > 0 && residual <= StreamedBGroupWithResidualKernel.ResidualRows && paddedRows == StreamedBGroupWithResidualKernel.GroupRows)
                 {
                     // One 16-row group and the residual rows (so AVX-512: only its family has
                     // residual rows): both in one pass over B (see StreamedBGroupWithResidualKernel).
                     float* residualPanel = packedA + (long)paddedRows * kc;
                     GemmPacking.PackA(problem.A, rectangle.RowStart, paddedRows, pc, kc, problem.Alpha, paddedRows, packedA);
-                    GemmPacking.PackA(problem.A, rectangle.RowStart + paddedRows, residual, pc, kc, problem.Alpha, StreamedBResidualKernel.Rows, residualPanel);
+                    GemmPacking.PackA(problem.A, rectangle.RowStart + paddedRows, residual, pc, kc, problem.Alpha, StreamedBGroupWithResidualKernel.ResidualRows, residualPanel);
                     RunGroupWithResidual(kc, packedA, residualPanel, source, rowStride, nc, transposedC, transposedC + (long)paddedRows * nc, accumulate);
                     continue;
                 }
@@ -205,8 +206,13 @@ internal static unsafe class StreamedBGemm
                 if (residual > 0)
                 {
                     float* panel = packedA + (long)paddedRows * kc;
-                    GemmPacking.PackA(problem.A, rectangle.RowStart + paddedRows, residual, pc, kc, problem.Alpha, StreamedBResidualKernel.Rows, panel);
-                    RunResidual(kc, panel, source, rowStride, nc, transposedC + (long)paddedRows * nc, nc, accumulate);
+                    float* block = transposedC + (long)paddedRows * nc;
+                    // The narrowest tile that holds the rows (their FMAs grow with its rows).
+                    int tileRows = residual <= 2 ? 2 : residual <= 4 ? 4 : 8;
+                    GemmPacking.PackA(problem.A, rectangle.RowStart + paddedRows, residual, pc, kc, problem.Alpha, tileRows, panel);
+                    if (tileRows == 2) RunResidual<ResidualRows2>(kc, panel, source, rowStride, nc, block, nc, accumulate);
+                    else if (tileRows == 4) RunResidual<ResidualRows4>(kc, panel, source, rowStride, nc, block, nc, accumulate);
+                    else RunResidual<ResidualRows8>(kc, panel, source, rowStride, nc, block, nc, accumulate);
                 }
             }
             for (int groupStart = 0; groupStart < paddedRows;)
@@ -257,25 +263,27 @@ internal static unsafe class StreamedBGemm
             StreamedBGroupWithResidualKernel.Run(kc, panel, residualPanel, source + j, rowStride, PrefetchAhead, block + (long)j * height, residualBlock + j, nc, accumulate);
         if (j == nc) return;
         RunGroup<StreamedBKernel16x16>(kc, panel, source + j, rowStride, nc - j, block + (long)j * height, accumulate);
-        RunResidual(kc, residualPanel, source + j, rowStride, nc - j, residualBlock + j, nc, accumulate);
+        RunResidual<ResidualRows8>(kc, residualPanel, source + j, rowStride, nc - j, residualBlock + j, nc, accumulate);
     }
 
     // The residual rows' tiles across nc columns, into a row-major block of 8 rows, blockStride
     // floats apart: full tiles straight from B, a ragged last tile from a zero-padded copy of its
     // columns.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunResidual(int kc, float* panel, float* source, long rowStride, int nc, float* block, long blockStride, bool accumulate)
+    private static void RunResidual<TRows>(int kc, float* panel, float* source, long rowStride, int nc, float* block, long blockStride, bool accumulate)
+        where TRows : struct, IResidualRowCount
     {
-        const int rows = StreamedBResidualKernel.Rows, width = StreamedBResidualKernel.Columns;
+        const int width = StreamedBResidualKernel.Columns;
+        int rows = TRows.Rows;
         int j = 0;
         for (; j + width <= nc; j += width)
-            StreamedBResidualKernel.Run(kc, panel, source + j, rowStride, ResidualPrefetchAhead, block + j, blockStride, accumulate);
+            StreamedBResidualKernel.Run<TRows>(kc, panel, source + j, rowStride, ResidualPrefetchAhead, block + j, blockStride, accumulate);
         if (j == nc) return;
         int columns = nc - j;
         float* padded = stackalloc float[DepthBlock * width];
         CopyRaggedColumns(source + j, rowStride, kc, columns, width, padded);
-        float* tile = stackalloc float[rows * width];
-        StreamedBResidualKernel.Run(kc, panel, padded, width, 0, tile, width, accumulate: false);
+        float* tile = stackalloc float[StreamedBResidualKernel.MaximumRows * width];
+        StreamedBResidualKernel.Run<TRows>(kc, panel, padded, width, 0, tile, width, accumulate: false);
         for (int i = 0; i < rows; i++)
             for (int c = 0; c < columns; c++)
             {

@@ -28,6 +28,9 @@ internal static unsafe class StreamedBGroupWithResidualKernel
     /// <inheritdoc cref="GroupRows"/>
     public const int Columns = 16;
 
+    /// <summary>Rows of the residual tile (and of its packed Ã panel; rows past the valid ones are zeros).</summary>
+    public const int ResidualRows = 8;
+
     /// <summary>
     /// <c>columnsOut[c·16 + i] (+)= Σ_p packedA[p·16 + i] · b[p·rowStride + c]</c> for i, c &lt; 16, and
     /// <c>residualOut[r·residualStride + c] (+)= Σ_p packedResidual[p·8 + r] · b[p·rowStride + c]</c> for
@@ -90,7 +93,7 @@ internal static unsafe class StreamedBGroupWithResidualKernel
             g15 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b[15]), g15);
             r7 = Vector512.FusedMultiplyAdd(Vector512.Create(packedResidual[7]), row, r7);
             packedA += GroupRows;
-            packedResidual += StreamedBResidualKernel.Rows;
+            packedResidual += ResidualRows;
             b += rowStride;
         }
         StreamedBColumn.Store(columnsOut + 0, accumulate, g0);

@@ -4,12 +4,18 @@
 // to a multiple of 16 (AVX-512): 65 rows cost as much as 80, 21 as much as 32. The benchmark's
 // uneven experts (21/43/65/86/108 rows) spent about 14 % of their FMAs on padding. The rows left
 // over after the last whole vector, when there are at most 8 of them, run here instead, in the
-// ordinary orientation: the rows broadcast from a packed Ã panel of 8 rows, B's row p loaded in
-// place as two vectors of 32 columns. Its FMAs grow with 8 rows, not 16, and B's block is still
+// ordinary orientation: the rows broadcast from a packed Ã panel of R rows, B's row p loaded in
+// place as two vectors of 32 columns. Its FMAs grow with R rows, not 16, and B's block is still
 // in L2 from the row groups before. The tile goes to a row-major scratch block that the driver
 // adds into C once all depth blocks are summed, as the transposed groups do.
-// It is MicroKernel512's 8×32 tile with B read in place (row stride, prefetch two tiles on)
-// instead of from a packed panel: copying each 64×32 piece of B into a panel and calling
+// R is 2, 4 or 8, the fewest that hold the rows: the 2- and 4-row tiles read the same two lines
+// of B per step for a quarter and a half of the FMAs. Against the 8-row tile for every count
+// (in-process, old time / new, three runs; bit-identical): 64 experts of 66 rows 1.00–1.08, of
+// 67 rows 1.04–1.06, of 65 and 68 rows 1.06–1.09; the uneven benchmark 1.01–1.07 on 1 thread,
+// 1.01–1.02 on 2. A 12-row tile (for 9–12 rows instead of padding them to 16) ran 44-row experts
+// at 0.99 and 28-row ones at 1.00–1.05, so it was not kept.
+// The 8-row tile is MicroKernel512's 8×32 with B read in place (row stride, prefetch two tiles
+// on) instead of from a packed panel: copying each 64×32 piece of B into a panel and calling
 // MicroKernel512 measured 0.94–0.97× this (in-process, 64 experts of 21, 65 and 86 rows and
 // the uneven E = 64 benchmark).
 using System.Runtime.CompilerServices;
@@ -18,47 +24,74 @@ using System.Runtime.Intrinsics.X86;
 
 namespace SwitchNative.Devices.Cpu.Gemm;
 
-/// <summary>8 rows × 32 columns of C (not transposed), B read in place (AVX-512).</summary>
+/// <summary>The row count of a residual tile, as a type, so that each count gets its own code.</summary>
+internal interface IResidualRowCount
+{
+    static abstract int Rows { get; }
+}
+
+internal readonly struct ResidualRows2 : IResidualRowCount
+{
+    public static int Rows => 2;
+}
+
+internal readonly struct ResidualRows4 : IResidualRowCount
+{
+    public static int Rows => 4;
+}
+
+internal readonly struct ResidualRows8 : IResidualRowCount
+{
+    public static int Rows => 8;
+}
+
+/// <summary>R rows × 32 columns of C (not transposed), B read in place (AVX-512).</summary>
 internal static unsafe class StreamedBResidualKernel
 {
-    /// <summary>Rows of the tile (and of its packed Ã panel; rows past the valid ones are zeros).</summary>
-    public const int Rows = 8;
+    /// <summary>Most rows of a tile (and of its packed Ã panel; rows past the valid ones are zeros).</summary>
+    public const int MaximumRows = 8;
 
     /// <summary>Columns of the tile: two vectors.</summary>
     public const int Columns = 32;
 
     /// <summary>
-    /// <c>output[i·outputStride + c] (+)= Σ_p packedA[p·8 + i] · b[p·rowStride + c]</c> for i &lt; 8 and
+    /// <c>output[i·outputStride + c] (+)= Σ_p packedA[p·R + i] · b[p·rowStride + c]</c> for i &lt; R and
     /// c &lt; 32 (overwrites when <paramref name="accumulate"/> is false).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int depth, float* packedA, float* b, long rowStride, long prefetchOffset, float* output, long outputStride, bool accumulate)
+    public static void Run<TRows>(int depth, float* packedA, float* b, long rowStride, long prefetchOffset, float* output, long outputStride, bool accumulate) where TRows : struct, IResidualRowCount
     {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
-        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        Vector512<float> c00 = default, c01 = default;
+        Vector512<float> c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default;
+        Vector512<float> c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default;
+        Vector512<float> c70 = default, c71 = default;
         for (int p = 0; p < depth; p++)
         {
             if (Sse.IsSupported) Sse.Prefetch1(b + prefetchOffset);
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
-            var a = Vector512.Create(packedA[0]); c00 = Vector512.FusedMultiplyAdd(a, b0, c00); c01 = Vector512.FusedMultiplyAdd(a, b1, c01);
-            a = Vector512.Create(packedA[1]); c10 = Vector512.FusedMultiplyAdd(a, b0, c10); c11 = Vector512.FusedMultiplyAdd(a, b1, c11);
-            a = Vector512.Create(packedA[2]); c20 = Vector512.FusedMultiplyAdd(a, b0, c20); c21 = Vector512.FusedMultiplyAdd(a, b1, c21);
-            a = Vector512.Create(packedA[3]); c30 = Vector512.FusedMultiplyAdd(a, b0, c30); c31 = Vector512.FusedMultiplyAdd(a, b1, c31);
-            a = Vector512.Create(packedA[4]); c40 = Vector512.FusedMultiplyAdd(a, b0, c40); c41 = Vector512.FusedMultiplyAdd(a, b1, c41);
-            a = Vector512.Create(packedA[5]); c50 = Vector512.FusedMultiplyAdd(a, b0, c50); c51 = Vector512.FusedMultiplyAdd(a, b1, c51);
-            a = Vector512.Create(packedA[6]); c60 = Vector512.FusedMultiplyAdd(a, b0, c60); c61 = Vector512.FusedMultiplyAdd(a, b1, c61);
-            a = Vector512.Create(packedA[7]); c70 = Vector512.FusedMultiplyAdd(a, b0, c70); c71 = Vector512.FusedMultiplyAdd(a, b1, c71);
-            packedA += 8;
+            { var a = Vector512.Create(packedA[0]); c00 = Vector512.FusedMultiplyAdd(a, b0, c00); c01 = Vector512.FusedMultiplyAdd(a, b1, c01); }
+            { var a = Vector512.Create(packedA[1]); c10 = Vector512.FusedMultiplyAdd(a, b0, c10); c11 = Vector512.FusedMultiplyAdd(a, b1, c11); }
+            if (TRows.Rows > 2) { var a = Vector512.Create(packedA[2]); c20 = Vector512.FusedMultiplyAdd(a, b0, c20); c21 = Vector512.FusedMultiplyAdd(a, b1, c21); }
+            if (TRows.Rows > 3) { var a = Vector512.Create(packedA[3]); c30 = Vector512.FusedMultiplyAdd(a, b0, c30); c31 = Vector512.FusedMultiplyAdd(a, b1, c31); }
+            if (TRows.Rows > 4) { var a = Vector512.Create(packedA[4]); c40 = Vector512.FusedMultiplyAdd(a, b0, c40); c41 = Vector512.FusedMultiplyAdd(a, b1, c41); }
+            if (TRows.Rows > 5) { var a = Vector512.Create(packedA[5]); c50 = Vector512.FusedMultiplyAdd(a, b0, c50); c51 = Vector512.FusedMultiplyAdd(a, b1, c51); }
+            if (TRows.Rows > 6) { var a = Vector512.Create(packedA[6]); c60 = Vector512.FusedMultiplyAdd(a, b0, c60); c61 = Vector512.FusedMultiplyAdd(a, b1, c61); }
+            if (TRows.Rows > 7) { var a = Vector512.Create(packedA[7]); c70 = Vector512.FusedMultiplyAdd(a, b0, c70); c71 = Vector512.FusedMultiplyAdd(a, b1, c71); }
+            packedA += TRows.Rows;
             b += rowStride;
         }
-        MicroKernel512.Store(output, accumulate, c00, c01); output += outputStride;
-        MicroKernel512.Store(output, accumulate, c10, c11); output += outputStride;
-        MicroKernel512.Store(output, accumulate, c20, c21); output += outputStride;
-        MicroKernel512.Store(output, accumulate, c30, c31); output += outputStride;
-        MicroKernel512.Store(output, accumulate, c40, c41); output += outputStride;
-        MicroKernel512.Store(output, accumulate, c50, c51); output += outputStride;
-        MicroKernel512.Store(output, accumulate, c60, c61); output += outputStride;
-        MicroKernel512.Store(output, accumulate, c70, c71);
+        MicroKernel512.Store(output + 0 * outputStride, accumulate, c00, c01);
+        MicroKernel512.Store(output + 1 * outputStride, accumulate, c10, c11);
+        if (TRows.Rows > 2) MicroKernel512.Store(output + 2 * outputStride, accumulate, c20, c21);
+        if (TRows.Rows > 3) MicroKernel512.Store(output + 3 * outputStride, accumulate, c30, c31);
+        if (TRows.Rows > 4) MicroKernel512.Store(output + 4 * outputStride, accumulate, c40, c41);
+        if (TRows.Rows > 5) MicroKernel512.Store(output + 5 * outputStride, accumulate, c50, c51);
+        if (TRows.Rows > 6) MicroKernel512.Store(output + 6 * outputStride, accumulate, c60, c61);
+        if (TRows.Rows > 7) MicroKernel512.Store(output + 7 * outputStride, accumulate, c70, c71);
     }
 }
