@@ -75,6 +75,9 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     //    band. Whole when B is at most WholePackedBFloats: the training model's 8 experts of 128
     //    rows × 512 × 256 and × 256 × 512 1.03–1.12, uneven 1.01–1.03; with larger weights it
     //    loses (64 experts of 64 rows × 2048 × 512, 4 MB each: 0.92, uneven 0.98).
+    // Also tried: the batch's trailing experts (the last 1/32, 1/16 or 1/8 of its work) cut in two
+    // column halves, so that the threads finish together: 0.97–1.02 on the uneven 64 experts
+    // (2 threads, three runs), no gain.
     private bool RunsWhole(GemmProblem problem, long batchMultiplyAdds, int parts) =>
         FewRows(problem) && (Streamed(problem, _fewRowsPath) || (long)problem.K * problem.N <= WholePackedBFloats)
         && (long)problem.M * problem.N * problem.K * 4 * parts <= batchMultiplyAdds;
