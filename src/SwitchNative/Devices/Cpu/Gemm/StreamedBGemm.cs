@@ -113,13 +113,13 @@
 //
 // Row groups are made of vectors of rows, so an expert's rows are padded to a multiple of 16
 // (AVX-512) or 8 (AVX2), except that on AVX-512 up to 8 rows left after the last whole vector run
-// on the residual kernel at an eighth, a quarter or a half of a group's FMAs (its 2-, 4- and
-// 8-row tiles). With the 8-row tile alone, against padding (in-process, old time / new): 64
-// experts of 65 rows 1.14–1.19, of 21 rows 1.04–1.08, of 86 rows 1.01–1.06; the benchmark's
-// uneven 64 experts 1.02–1.05 on 1 thread, 1.05 on 2. A rectangle is cut along rows only at multiples of 16, so
-// the same rows go to the residual kernel whatever the thread count. The rounding differs from
-// the packed path (KC 32 or 64 instead of 256) but, as there, each element is summed in the same
-// order whatever the thread count (KC follows the product's N, not the rectangle).
+// on the residual kernel at an eighth, a quarter or a half of a group's FMAs (its 2-, 4- and 8-row
+// tiles). With the 8-row tile alone, against padding (in-process, old time / new): 64 experts of 65
+// rows 1.14–1.19, of 21 rows 1.04–1.08, of 86 rows 1.01–1.06; the benchmark's uneven 64 experts
+// 1.02–1.05 on 1 thread, 1.05 on 2. A rectangle is cut along rows only at multiples of 16, so the
+// same rows go to the residual kernel whatever the thread count. The rounding differs from the
+// packed path (KC 32 or 64 instead of 256) but, as there, each element is summed in the same order
+// whatever the thread count (KC follows the product's N, not the rectangle).
 //
 // Measured against the packed path (in-process, alternating): AVX-512, 64 experts over 4096
 // uneven rows × 512 × 2048: 1.10–1.29× on 1 thread, 1.13–1.26× on 2; one 48×512×2048 product
