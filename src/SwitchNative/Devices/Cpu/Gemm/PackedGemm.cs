@@ -32,7 +32,10 @@
 //    384 (so Xᵀ·dY's 1 MB Ã block and the B̃ block share L2 with room): 0.98–1.01 on Xᵀ·dY,
 //    2048³ and 1024³.
 //    Packing, timed inside one 1-thread product (a slow phase of the machine): 2048³ PackA 3.9 +
-//    PackB 3.0 ms of 156; 1024³ 0.8 + 0.7 of 20; Xᵀ·dY 3.8 + 5.6 of 81. Tried to hide it behind
+//    PackB 3.0 ms of 156; 1024³ 0.8 + 0.7 of 20; Xᵀ·dY 3.8 + 5.6 of 81. Later (a slow phase
+//    again; these two run SharedPackedBPlan's loops): 640×2048×512 0.59 + 0.63 of 10.0 ms, so 12 %
+//    of the shape furthest behind OpenBLAS, whose tiles alone run at 152 GFLOP/s; 4096×512×2048
+//    1.2 + 0.7 of 64. Tried to hide it behind
 //    the tiles and dropped (1 thread, rotating order, 25 rounds; bit-identical results):
 //    prefetching the next B block's source during the last 25–100 % of the current block's
 //    tiles, 0.98–1.00; packing the next B̃ block into a second buffer a few rows after each tile,
