@@ -33,7 +33,10 @@
 //   × 512 × 256, 0.95–0.98 on 1 and 2 threads (8 of 8 pairs below 1); 64 experts of 64 rows ×
 //   2048 × 512 (256 MB of weights from memory) 0.95–0.99, × 512 × 1024 0.96–0.97.
 // KC 16 was 0.94–1.37 at N = 2048 (worse from 43 rows up: the Cᵀ tile is loaded and stored every
-// 16 steps), 48 between 32 and 64, and 128 (in an earlier build) 10–20 % slower than 64. For
+// 16 steps), 48 between 32 and 64, and 128 (in an earlier build) 10–20 % slower than 64.
+// Remeasured against today's KC 32, KC 16 for experts of at most 32 rows only (KC would then
+// follow the product's M as well as N, still the same on any thread count): 16 rows 0.99, 21
+// rows 0.95, 32 rows 0.96, uneven 1.00 (1 thread). For
 // scale: the same N = 2048 products with B's rows padded to 2064 floats (which the caller's
 // layout does not allow) ran 1.02–1.34× faster than at KC 64.
 // Tried against the stride and dropped: reading B's next depth block into L2 in sequence while
