@@ -36,9 +36,9 @@
 // 16 steps), 48 between 32 and 64, and 128 (in an earlier build) 10–20 % slower than 64.
 // Remeasured against today's KC 32, KC 16 for experts of at most 32 rows only (KC would then
 // follow the product's M as well as N, still the same on any thread count): 16 rows 0.99, 21
-// rows 0.95, 32 rows 0.96, uneven 1.00 (1 thread). For
-// scale: the same N = 2048 products with B's rows padded to 2064 floats (which the caller's
-// layout does not allow) ran 1.02–1.34× faster than at KC 64.
+// rows 0.95, 32 rows 0.96, uneven 1.00 (1 thread). For scale: the same N = 2048 products with
+// B's rows padded to 2064 floats (which the caller's layout does not allow) ran 1.02–1.34× faster
+// than at KC 64.
 // Tried against the stride and dropped: reading B's next depth block into L2 in sequence while
 // the current one is used (0.72–0.92), copying it into a padded buffer (0.71–0.93 at once,
 // 0.55–0.89 interleaved with the tiles), staggering the in-row prefetch (0.79–0.99), and
