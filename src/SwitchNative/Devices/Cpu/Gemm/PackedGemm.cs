@@ -19,31 +19,30 @@
 //    packed once instead of once per column block. Against the classic loops below this
 //    took 2048³ from 1.07–1.17× slower than OpenBLAS to 1.02–1.03× and Xᵀ·dY from 1.04–1.06×
 //    to 1.00–1.03× (1 thread, same-round paired timings). Remeasured with today's 12 × 32 tile:
-//    BLIS's loops (jc by NC 512/1024 → pc by 256 → pack B̃ → ic by MC 240–960 → pack Ã → tiles
-//    down each column, the B̃ micro-panel in L1 and Ã from L2) ran 0.88–0.98× this on 1024³,
-//    2048³, 640×512×2048 and Xᵀ·dY (1 thread, rotating order). Packing each A micro-panel right
-//    before its first row of tiles (so it is still in L1 for the first column block) instead of
-//    the whole chunk first: 0.98–1.01 in three 31-round runs alternating the order (an earlier
-//    run without alternation read 1.01–1.03: the order's bias). Per 2048³ product on 1 thread,
-//    packing was 5.4–5.9 ms of 128–134 (before GemmPacking's transposes were inlined); the macro-kernels alone on already packed blocks take as
-//    long as OpenBLAS's whole product (122–129 ms against 124–128, same runs). A deeper KC, for
-//    fewer passes over C: 768, 1024 and 2048 ran 0.94–1.00 of 512 on Xᵀ·dY (K = 4096) and
-//    0.95–0.98 on 1024³ (1 thread, rotating order, 21 rounds, two runs). A narrower NC of 256 or
-//    384 (so Xᵀ·dY's 1 MB Ã block and the B̃ block share L2 with room): 0.98–1.01 on Xᵀ·dY,
-//    2048³ and 1024³.
-//    Packing, timed inside one 1-thread product (a slow phase of the machine): 2048³ PackA 3.9 +
-//    PackB 3.0 ms of 156; 1024³ 0.8 + 0.7 of 20; Xᵀ·dY 3.8 + 5.6 of 81. Later (a slow phase
-//    again; these two run SharedPackedBPlan's loops): 640×2048×512 0.59 + 0.63 of 10.0 ms, so 12 %
-//    of the shape furthest behind OpenBLAS, whose tiles alone run at 152 GFLOP/s; 4096×512×2048
-//    1.2 + 0.7 of 64. Tried to hide it behind
-//    the tiles and dropped (1 thread, rotating order, 25 rounds; bit-identical results):
-//    prefetching the next B block's source during the last 25–100 % of the current block's
-//    tiles, 0.98–1.00; packing the next B̃ block into a second buffer a few rows after each tile,
-//    0.98–1.01; packing each Ã micro-panel just before its row of tiles while the next panel's
-//    source is prefetched from inside the tiles, 0.99–1.00 (Xᵀ·dY 0.985). The rows' power-of-two
-//    stride is not what makes PackA slow: a 2048 × 512 block from L3 packs in 0.31 ms from
-//    contiguous rows (stride 512) and 0.38–0.41 ms at strides 1024, 2048, 2064 and 4096 alike;
-//    inside the 2048³ product a block takes about 1 ms because A then comes from memory.
+//    BLIS's loops (jc by NC 512/1024 → pc by 256 → pack B̃ → ic by MC 240–960 → pack Ã → tiles down
+//    each column, the B̃ micro-panel in L1 and Ã from L2) ran 0.88–0.98× this on 1024³, 2048³,
+//    640×512×2048 and Xᵀ·dY (1 thread, rotating order). Packing each A micro-panel right before its
+//    first row of tiles (so it is still in L1 for the first column block) instead of the whole
+//    chunk first: 0.98–1.01 in three 31-round runs alternating the order (an earlier run without
+//    alternation read 1.01–1.03: the order's bias). Per 2048³ product on 1 thread, packing was
+//    5.4–5.9 ms of 128–134 (before GemmPacking's transposes were inlined); the macro-kernels alone
+//    on already packed blocks take as long as OpenBLAS's whole product (122–129 ms against 124–128,
+//    same runs). A deeper KC, for fewer passes over C: 768, 1024 and 2048 ran 0.94–1.00 of 512 on
+//    Xᵀ·dY (K = 4096) and 0.95–0.98 on 1024³ (1 thread, rotating order, 21 rounds, two runs). A
+//    narrower NC of 256 or 384 (so Xᵀ·dY's 1 MB Ã block and the B̃ block share L2 with room):
+//    0.98–1.01 on Xᵀ·dY, 2048³ and 1024³. Packing, timed inside one 1-thread product (a slow phase
+//    of the machine): 2048³ PackA 3.9 + PackB 3.0 ms of 156; 1024³ 0.8 + 0.7 of 20; Xᵀ·dY 3.8 + 5.6
+//    of 81. Later (a slow phase again; these two run SharedPackedBPlan's loops): 640×2048×512 0.59
+//    + 0.63 of 10.0 ms, so 12 % of the shape furthest behind OpenBLAS, whose tiles alone run at 152
+//    GFLOP/s; 4096×512×2048 1.2 + 0.7 of 64. Tried to hide it behind the tiles and dropped (1
+//    thread, rotating order, 25 rounds; bit-identical results): prefetching the next B block's
+//    source during the last 25–100 % of the current block's tiles, 0.98–1.00; packing the next B̃
+//    block into a second buffer a few rows after each tile, 0.98–1.01; packing each Ã micro-panel
+//    just before its row of tiles while the next panel's source is prefetched from inside the
+//    tiles, 0.99–1.00 (Xᵀ·dY 0.985). The rows' power-of-two stride is not what makes PackA slow: a
+//    2048 × 512 block from L3 packs in 0.31 ms from contiguous rows (stride 512) and 0.38–0.41 ms
+//    at strides 1024, 2048, 2064 and 4096 alike; inside the 2048³ product a block takes about 1 ms
+//    because A then comes from memory.
 //  - Few rows (M ≤ MC = 192, an expert's tokens): every B block is used by those few rows
 //    only, so reading B dominates. With a row-major B, StreamedBGemm reads B in place
 //    instead of packing it (see there; AVX-512 or AVX2 + FMA). Otherwise the classic loops (jc by 512 → pc by
