@@ -48,6 +48,30 @@ public sealed class CpuDeterminismTests
     }
 
     [Fact]
+    public void Gemm_packing_inside_its_tiles_is_thread_count_invariant()
+    {
+        // Many rows, row-major A and B, N ≤ 512: each thread packs its own B̃ from its first band's
+        // first row of tiles and every row's Ã from its first tile (AVX-512), so which thread packs
+        // what depends on the thread count; the sums must not. 653 rows: bands of 84, the last of
+        // 65 with a ragged row panel; 200 columns: a ragged last tile; K = 1100: three depth blocks.
+        // α = 0.5 packs Ã before the tiles instead; β = 1 adds into C.
+        foreach (var (m, k, n, alpha, beta) in new[] { (653, 1100, 200, 1f, 0f), (653, 1100, 200, 0.5f, 1f), (3085, 20, 37, 1f, 0f) })
+        {
+            var a = TestData.Uniform(m * k, seed: 5);
+            var b = TestData.Uniform(k * n, seed: 6);
+            var initial = TestData.Uniform(m * n, seed: 7);
+            SameBitsForEveryThreadCount(device =>
+            {
+                using var left = device.FromArray<float>(a, [m, k]);
+                using var right = device.FromArray<float>(b, [k, n]);
+                using var c = device.FromArray<float>(initial, [m, n]);
+                device.Gemm(left, false, right, false, alpha, beta, c);
+                return device.ToArray(c);
+            }, $"GEMM {m}×{k}×{n} α={alpha} β={beta}");
+        }
+    }
+
+    [Fact]
     public void Grouped_gemms_run_as_one_job_equal_one_gemm_per_group_bit_for_bit()
     {
         // Groups of 0, 1, 7, 40 and 300 rows (an empty expert, a single token, a ragged tile,

@@ -1,7 +1,8 @@
 // The GEMM's shared schedule, on a plan that only records what runs when: every unit runs exactly
 // once, a compute unit only after its step's packing and after the same unit of the step it
-// continues, a pack unit only after the last readers of its buffer are done, and a unit that
-// throws ends every thread's wait instead of leaving one spinning.
+// continues, a pack unit only after the last readers of its buffer are done, each thread's first
+// unit of a step (and only that one) is told so, and a unit that throws ends every thread's wait
+// instead of leaving one spinning.
 using System.Collections.Concurrent;
 using SwitchNative.Devices.Cpu.Gemm;
 
@@ -21,6 +22,7 @@ public sealed unsafe class SharedPackingScheduleTests
         public readonly int[][] ComputeRuns = steps.Select(step => new int[step.Compute]).ToArray();
         public readonly ConcurrentBag<string> Violations = new();
         public readonly HashSet<nint>[] BuffersSeen = steps.Select(_ => new HashSet<nint>()).ToArray();
+        private readonly HashSet<(int Thread, int Step)> _threadSteps = new();
 
         public override int StepCount => steps.Length;
         public override int PackUnits(int step) => steps[step].Pack;
@@ -38,9 +40,12 @@ public sealed unsafe class SharedPackingScheduleTests
             Interlocked.Increment(ref PackRuns[step][unit]);
         }
 
-        public override void Compute(int step, int unit, float* shared, float* ownA, float* ownB)
+        public override void Compute(int step, int unit, float* shared, float* ownA, float* ownB, bool firstOfStep)
         {
             if (throwAt?.Invoke(step, unit) == true) throw new InvalidOperationException($"unit {step}.{unit} fails");
+            bool first;
+            lock (_threadSteps) first = _threadSteps.Add((Environment.CurrentManagedThreadId, step));
+            if (first != firstOfStep) Violations.Add($"compute {step}.{unit} told firstOfStep = {firstOfStep}, but it is {(first ? "" : "not ")}its thread's first unit of the step");
             if (!AllDone(PackRuns[step])) Violations.Add($"compute {step}.{unit} before its packing");
             if (steps[step].Continues && Volatile.Read(ref ComputeRuns[step - 1][unit]) == 0) Violations.Add($"compute {step}.{unit} before {step - 1}.{unit}");
             if (steps[step].Pack > 0 && shared == null) Violations.Add($"compute {step}.{unit} without a shared buffer");

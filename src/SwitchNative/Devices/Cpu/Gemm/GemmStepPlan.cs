@@ -25,6 +25,10 @@ internal abstract unsafe class GemmStepPlan
     /// <summary>Packs unit <paramref name="unit"/> of the step's shared block into <paramref name="shared"/>.</summary>
     public abstract void Pack(int step, int unit, float* shared);
 
-    /// <summary>Adds the step's part of compute unit <paramref name="unit"/> into C, with the calling thread's own buffers.</summary>
-    public abstract void Compute(int step, int unit, float* shared, float* ownA, float* ownB);
+    /// <summary>
+    /// Adds the step's part of compute unit <paramref name="unit"/> into C, with the calling thread's
+    /// own buffers. <paramref name="firstOfStep"/>: this is the first unit of the step the calling
+    /// thread runs, so its own buffers hold nothing it packed for this step yet.
+    /// </summary>
+    public abstract void Compute(int step, int unit, float* shared, float* ownA, float* ownB, bool firstOfStep);
 }

@@ -11,7 +11,8 @@
 //    The threads pack B̃[pc.., jc..] together, PackUnitPanels micro-panels per unit; the compute
 //    units are bands of rows (at least MinimumBands of them, at most BandPanels row panels each),
 //    whose taker packs its own Ã band and runs the macro-kernel over each ColumnBlock of the
-//    shared B̃ in turn.
+//    shared B̃ in turn. With N ≤ ColumnBlock on the AVX-512 tile it shares nothing: each thread's
+//    tiles pack its own B̃ and the Ã bands as they read them (PackedGemm.FillingTiles.cs).
 //  - SharedPackedAPlan, for a transposed op(A) with N ≥ M (the weight gradient Xᵀ·dY): a step is
 //    (row chunk ic, depth block pc), in RunManyRows' order. The threads pack Ã[ic.., pc..]
 //    together; the compute units are C's column blocks (ColumnBlock wide), whose taker packs its
@@ -162,7 +163,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
             GemmPacking.PackA(Problem.A, ic + offset, Math.Min(PackUnitPanels * TKernel.Rows, mc - offset), pc, kc, Problem.Alpha, TKernel.Rows, shared + (long)offset * kc);
         }
 
-        public override void Compute(int step, int unit, float* shared, float* ownA, float* ownB)
+        public override void Compute(int step, int unit, float* shared, float* ownA, float* ownB, bool firstOfStep)
         {
             var (ic, mc, pc, kc) = Step(step);
             int jc = unit * ColumnBlock, nc = Math.Min(ColumnBlock, Problem.N - jc);
@@ -178,7 +179,10 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
         // Bands of at most BandPanels row panels, at least MinimumBands of them where the rows allow.
         private readonly int _bandRows = Math.Clamp(Chunks(Chunks(problem.M, TKernel.Rows), MinimumBands), 1, BandPanels) * TKernel.Rows;
 
-        public override int PackUnits(int step) => Chunks(Chunks(Step(step).Length, TKernel.Columns), PackUnitPanels);
+        // Packing inside the tiles, each thread its own B̃ (PackedGemm.FillingTiles.cs): no shared block.
+        private readonly bool _fillsInTiles = FillsInTiles(problem);
+
+        public override int PackUnits(int step) => _fillsInTiles ? 0 : Chunks(Chunks(Step(step).Length, TKernel.Columns), PackUnitPanels);
 
         public override int ComputeUnits(int step) => Chunks(Problem.M, _bandRows);
 
@@ -189,10 +193,18 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
             GemmPacking.PackB(Problem.B, pc, kc, jc, nc, TKernel.Columns, firstPanel, Math.Min(PackUnitPanels, Chunks(nc, TKernel.Columns) - firstPanel), shared);
         }
 
-        public override void Compute(int step, int unit, float* shared, float* ownA, float* ownB)
+        public override void Compute(int step, int unit, float* shared, float* ownA, float* ownB, bool firstOfStep)
         {
             var (jc, nc, pc, kc) = Step(step);
             int ic = unit * _bandRows, mc = Math.Min(_bandRows, Problem.M - ic);
+            if (_fillsInTiles)
+            {
+                // N ≤ ColumnBlock, so the step is the one column chunk [0, N) (jc = 0).
+                bool fillA = FillsAInTiles(Problem);
+                if (!fillA) GemmPacking.PackA(Problem.A, ic, mc, pc, kc, Problem.Alpha, TKernel.Rows, ownA);
+                FillingMacroKernel(Problem, ic, mc, pc, kc, 0, nc, pc > 0 || Problem.Beta != 0f, fillA, fillB: firstOfStep, ownA, ownB);
+                return;
+            }
             GemmPacking.PackA(Problem.A, ic, mc, pc, kc, Problem.Alpha, TKernel.Rows, ownA);
             bool accumulate = pc > 0 || Problem.Beta != 0f;
             for (int block = 0; block < nc; block += ColumnBlock)
@@ -218,7 +230,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
 
         public override void Pack(int step, int unit, float* shared) => throw new InvalidOperationException("a rectangles step packs nothing shared");
 
-        public override void Compute(int step, int unit, float* shared, float* ownA, float* ownB)
+        public override void Compute(int step, int unit, float* shared, float* ownA, float* ownB, bool firstOfStep)
         {
             if (!TryPart(problem, unit, parts, gemm._fewRowsPath, out var rectangle)) return;
             GemmRectangle? following = next is { } product && TryPart(product, unit, parts, gemm._fewRowsPath, out var nextRectangle) ? nextRectangle : null;

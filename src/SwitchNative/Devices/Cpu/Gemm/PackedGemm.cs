@@ -365,9 +365,15 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
     {
         float* scratch = stackalloc float[TTile.Rows * TTile.Columns];
         TTile.Run(kc, panelA, panelB, scratch, TTile.Columns, accumulate: false, prefetch);
+        AddEdge(scratch, TTile.Columns, c, ldc, mr, nr, accumulate);
+    }
+
+    // The valid mr × nr part of a scratch tile (rows scratchStride apart) into C, added or stored.
+    private static void AddEdge(float* scratch, int scratchStride, float* c, int ldc, int mr, int nr, bool accumulate)
+    {
         for (int i = 0; i < mr; i++)
             for (int j = 0; j < nr; j++)
-                c[(long)i * ldc + j] = accumulate ? c[(long)i * ldc + j] + scratch[i * TTile.Columns + j] : scratch[i * TTile.Columns + j];
+                c[(long)i * ldc + j] = accumulate ? c[(long)i * ldc + j] + scratch[i * scratchStride + j] : scratch[i * scratchStride + j];
     }
 
     public void Dispose()

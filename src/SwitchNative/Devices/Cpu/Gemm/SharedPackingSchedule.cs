@@ -104,11 +104,12 @@ internal sealed unsafe class SharedPackingSchedule
                 Interlocked.Increment(ref _packDone[s]);
             }
             Await(ref _packDone[s], packUnits);
-            bool continues = plan.ContinuesPreviousStep(step);
+            bool continues = plan.ContinuesPreviousStep(step), firstOfStep = true;
             while ((unit = Interlocked.Increment(ref _computeTaken[s]) - 1) < computeUnits)
             {
                 if (continues) Await(ref _unitDone[_firstUnit[s - 1] + unit], 1);
-                plan.Compute(step, unit, shared, ownA, ownB);
+                plan.Compute(step, unit, shared, ownA, ownB, firstOfStep);
+                firstOfStep = false;
                 Volatile.Write(ref _unitDone[_firstUnit[s] + unit], 1);
                 Interlocked.Increment(ref _computeDone[s]);
             }
