@@ -24,7 +24,9 @@
 // 1 thread 640×2048×512 0.97–1.02, dX 0.92–1.00, 4096×512×2048 0.82 (B's rows N floats apart
 // share few L1 sets and TLB entries, and a tile walks 512 of them); filling B̃ from the first row
 // of tiles in RunManyRows too (B's rows 1024–2048 floats apart, one L1 set or two): 1024³,
-// 2048³ and 640×512×2048 0.99–1.02.
+// 2048³ and 640×512×2048 0.99–1.02; filling Ã from the first column block's tiles where N > 512
+// (RunManyRows, and SharedPackedBPlan's bands), B̃ packed as before: 1 thread 1024³, 2048³,
+// 640×512×2048, 4096×512×2048 and A·Bᵀ 0.96–1.02, 2 threads 0.94–1.03 (two runs).
 using System.Runtime.CompilerServices;
 
 namespace SwitchNative.Devices.Cpu.Gemm;
