@@ -30,7 +30,10 @@ internal readonly unsafe struct StreamedBVector512 : IStreamedBFamily
 
     // Groups of 64, then one of what is left, except 80 = 48 + 32 instead of 64 + 16: a 16-row
     // group re-reads B from L2 for 16 FMAs per line (80×512×2048: 1.06× packed with 48 + 32,
-    // 0.94× with 64 + 16).
+    // 0.94× with 64 + 16). Taller tiles, so that an expert of 81–112 rows reads B in one pass
+    // (in-process, 64 experts × 512 × 2048, old time / new, two runs in a slow phase): 96×4
+    // (6 vectors × 4 columns) for 81–96 rows, 88-row experts 0.97–1.03, the uneven 64 experts
+    // 0.97–1.01; with 112×3 for 97–112 rows as well, 110-row experts 0.95, uneven 0.95–0.99.
     public static int GroupRows(int left) => left == 80 ? 48 : Math.Min(64, left);
 
     public static void RunGroup(int groupRows, int kc, float* panel, float* source, long rowStride, int nc, float* block, bool accumulate)
