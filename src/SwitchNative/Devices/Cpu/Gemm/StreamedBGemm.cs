@@ -99,6 +99,11 @@
 // path on 64 experts × 512 × 2048 (uneven, 64 rows and 21 rows, 1 thread), and 0.81–0.86× with
 // B's rows 2080 floats apart. Each B line then goes from L2 to registers once per 8 rows instead
 // of once per expert.
+// The packed few-rows path with its copy of B folded into the tiles (the first tile down each
+// column of tiles reads B's rows and stores B̃ as it goes, as PackedGemm.FillingTiles.cs does for
+// many rows; the next block's source prefetched into L2 as before): 64 experts × 512 × 2048,
+// 1 thread, 64-row experts 0.78–0.79× this path, 22-row 0.55–0.69×, uneven 0.74–0.81× (0.78–0.81×
+// without the fill); 2 threads, uneven 0.83× (0.82×). Packing B was not what held that path back.
 // An expert of 17–24 rows (one 16-row group and the residual rows) runs both in one pass over B
 // (StreamedBGroupWithResidualKernel): 1.04–1.14× for 17–24 rows, 0.99–1.03× on the uneven
 // 64 experts.
