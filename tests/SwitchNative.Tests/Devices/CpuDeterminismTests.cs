@@ -54,8 +54,10 @@ public sealed class CpuDeterminismTests
         // first row of tiles and every row's Ã from its first tile (AVX-512), so which thread packs
         // what depends on the thread count; the sums must not. 653 rows: bands of 84, the last of
         // 65 with a ragged row panel; 200 columns: a ragged last tile; K = 1100: three depth blocks.
-        // α = 0.5 packs Ã before the tiles instead; β = 1 adds into C.
-        foreach (var (m, k, n, alpha, beta) in new[] { (653, 1100, 200, 1f, 0f), (653, 1100, 200, 0.5f, 1f), (3085, 20, 37, 1f, 0f) })
+        // α = 0.5 packs Ã before the tiles instead; β = 1 adds into C. (300, 700, 650): on one
+        // thread the first row of tiles of each 512-column block packs B̃ (two depth blocks, a
+        // ragged last column tile), on two the threads share a B̃ packed before the tiles.
+        foreach (var (m, k, n, alpha, beta) in new[] { (653, 1100, 200, 1f, 0f), (653, 1100, 200, 0.5f, 1f), (3085, 20, 37, 1f, 0f), (300, 700, 650, 1f, 1f) })
         {
             var a = TestData.Uniform(m * k, seed: 5);
             var b = TestData.Uniform(k * n, seed: 6);

@@ -1,45 +1,74 @@
-// Packing inside the tiles, for products with many rows and few columns (N ≤ ColumnBlock).
+// Packing inside the tiles, on the AVX-512 12×32 tile with a row-major B.
 //
-// With N ≤ 512 a depth block's whole B̃ (KC × N, at most 1 MB) fits one thread's own buffer and
-// its L2. SharedPackedBPlan then packs no shared B̃: each thread's first band of a step packs its
-// own, from inside that band's first row of tiles, which read B from its rows and store what they
-// read into B̃ (FillingMicroKernel512); its later rows and bands read B̃. Likewise the first tile
-// of every row reads A's 12 rows and stores Ã's micro-panel as it goes (a row-major A, α = 1;
-// otherwise the band's Ã is packed first). So A and B are read once, by tiles that also compute,
-// instead of by PackA and PackB passes before the tiles; and on 2 threads no thread waits while
-// the other packs the step's B̃ (one pack unit, the whole B̃, at N = 512). Each thread reads B
-// from L3 once per step instead of once in all. Results are bit-identical to packing first.
+// The first row of tiles over a B̃ block reads B where it lies and stores what it reads into B̃
+// (FillingMicroKernel512); the later rows read B̃. So B is read once, by tiles that also compute,
+// instead of by a PackB pass before them. Where the caller has packed Ã already (RunManyRows,
+// SharedPackedAPlan's column blocks) only the first row packs, then MacroKernel runs the rest.
+//
+// With N ≤ ColumnBlock (512) a depth block's whole B̃ (KC × N, at most 1 MB) fits one thread's
+// own buffer and its L2, so SharedPackedBPlan packs no shared B̃: each thread's first band of a
+// step packs its own from that band's first row of tiles; its later rows and bands read it. The
+// first tile of every row packs Ã the same way (a row-major A, α = 1; otherwise the band's Ã is
+// packed first). So on 2 threads no thread waits while the other packs the step's B̃ (one pack
+// unit, the whole B̃, at N = 512); each thread reads B from L3 once per step instead of once in
+// all. Results are bit-identical to packing first: the FMAs and their order are the same.
 //
 // Packing was 12 % of 640×2048×512 on 1 thread (PackA 0.59 + PackB 0.63 of 10.0 ms). In-process,
 // old time / new, rotating order, 25 rounds, three runs (a noisy machine):
-//   1 thread:  640×2048×512 1.04–1.07, dX = dY·W (4096×2048×512) 1.02–1.03, 1024×2048×512
-//              1.04–1.06, 640×512×512 1.03–1.07, 3000×256×128 1.03–1.08, 256×2048×512 0.99–1.00;
-//   2 threads: 640×2048×512 1.01–1.04, dX 1.00–1.03, 1024×2048×512 1.04–1.07, 640×512×512
-//              1.05–1.06, 3000×256×128 1.04–1.06, 256×2048×512 1.11.
+//   N ≤ 512, 1 thread:  640×2048×512 1.04–1.07, dX = dY·W (4096×2048×512) 1.02–1.03,
+//              1024×2048×512 1.04–1.06, 640×512×512 1.03–1.07, 3000×256×128 1.03–1.08,
+//              256×2048×512 0.99–1.00;
+//   N ≤ 512, 2 threads: 640×2048×512 1.01–1.04, dX 1.00–1.03, 1024×2048×512 1.04–1.07,
+//              640×512×512 1.05–1.06, 3000×256×128 1.04–1.06, 256×2048×512 1.11.
+//   B̃ filled by the first row only, where N > 512 (three runs of a calm machine): 1 thread
+//              1024³ 1.01–1.02, 2048³ 1.01–1.02, 640×512×2048 1.01–1.03, dW = Xᵀ·dY 1.02,
+//              1024×512×1024 1.01–1.02, 2048×256×768 1.00–1.01; 2 threads dW 1.01–1.03 (the
+//              other shapes run SharedPackedBPlan's shared B̃ there).
 // Where the rest goes, 640×2048×512 on 1 thread: the same tiles with nothing packed (wrong
 // results, timing only) run 1.14–1.18× the old code; reading A in the tiles costs about 5 % of
 // that and reading B about 6 % (before B's rows were also prefetched into L2, 64 rows ahead:
 // 1.02–1.03× with it). Tried and dropped: bringing the next row's A source into L2 from the
 // current row's later tiles, no gain (1.00); reading B in place in every tile, never packing it:
 // 1 thread 640×2048×512 0.97–1.02, dX 0.92–1.00, 4096×512×2048 0.82 (B's rows N floats apart
-// share few L1 sets and TLB entries, and a tile walks 512 of them); filling B̃ from the first row
-// of tiles in RunManyRows too (B's rows 1024–2048 floats apart, one L1 set or two): 1024³,
-// 2048³ and 640×512×2048 0.99–1.02; filling Ã from the first column block's tiles where N > 512
-// (RunManyRows, and SharedPackedBPlan's bands), B̃ packed as before: 1 thread 1024³, 2048³,
-// 640×512×2048, 4096×512×2048 and A·Bᵀ 0.96–1.02, 2 threads 0.94–1.03 (two runs).
+// share few L1 sets and TLB entries, and a tile walks 512 of them); B's rows prefetched to L1
+// 2 or 4 rows ahead instead of 8 where they are 1024–2048 floats apart (one L1 set or two):
+// no different; filling Ã from the first column block's tiles where N > 512 (RunManyRows, and
+// SharedPackedBPlan's bands), B̃ packed as before: 1 thread 1024³, 2048³, 640×512×2048,
+// 4096×512×2048 and A·Bᵀ 0.96–1.02, 2 threads 0.94–1.03 (two runs).
 using System.Runtime.CompilerServices;
 
 namespace SwitchNative.Devices.Cpu.Gemm;
 
 internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
 {
-    // Whether SharedPackedBPlan packs inside the tiles (see the top of the file): the 12×32
-    // AVX-512 tile, a row-major B of at most ColumnBlock columns. Ã is filled only when PackA
-    // would be a plain copy (a row-major A, α = 1); otherwise the band's Ã is packed first.
-    private static bool FillsInTiles(GemmProblem problem) =>
-        typeof(TKernel) == typeof(TallMicroKernel512) && !problem.B.Transposed && problem.N <= ColumnBlock;
+    // Whether the tiles pack B̃ (see the top of the file): the 12×32 AVX-512 tile, a row-major B.
+    private static bool FillsBInTiles(GemmProblem problem) => typeof(TKernel) == typeof(TallMicroKernel512) && !problem.B.Transposed;
 
+    // Whether SharedPackedBPlan shares no B̃ and each thread's tiles pack their own: N ≤ ColumnBlock.
+    private static bool PacksOwnBInTiles(GemmProblem problem) => FillsBInTiles(problem) && problem.N <= ColumnBlock;
+
+    // Whether the tiles can pack Ã too: when PackA would be a plain copy (a row-major A, α = 1).
     private static bool FillsAInTiles(GemmProblem problem) => !problem.A.Transposed && problem.Alpha == 1f;
+
+    /// <summary>
+    /// MacroKernel over rows [ic, ic + mc) × columns [jc, jc + nc) of C and depth block [pc, pc + kc),
+    /// Ã already in <paramref name="packedA"/>, B̃ packed into <paramref name="packedB"/> by the
+    /// first row of tiles (when <see cref="FillsBInTiles"/>; otherwise by PackB first).
+    /// </summary>
+    private static void MacroKernelPackingB(GemmProblem problem, float* packedA, float* packedB, int ic, int mc, int pc, int kc, int jc, int nc, bool accumulate)
+    {
+        var none = GemmSourcePrefetcher.None;
+        float* c = problem.C + (long)ic * problem.N + jc;
+        if (!FillsBInTiles(problem))
+        {
+            GemmPacking.PackB(problem.B, pc, kc, jc, nc, TKernel.Columns, 0, Chunks(nc, TKernel.Columns), packedB);
+            MacroKernel<TKernel>(packedA, packedB, c, problem.N, mc, nc, kc, accumulate, alongRows: true, ref none);
+            return;
+        }
+        int first = Math.Min(FillingMicroKernel512.Rows, mc);
+        FillingMacroKernel(problem, ic, first, pc, kc, jc, nc, accumulate, fillA: false, fillB: true, packedA, packedB);
+        if (mc > first) MacroKernel<TKernel>(packedA + (long)first * kc, packedB, c + (long)first * problem.N, problem.N, mc - first, nc, kc, accumulate, alongRows: true, ref none);
+    }
 
     /// <summary>
     /// Rows [ic, ic + mc) × columns [jc, jc + nc) of C over depth block [pc, pc + kc), the tiles along

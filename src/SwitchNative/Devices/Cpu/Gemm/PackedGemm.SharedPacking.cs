@@ -167,9 +167,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
         {
             var (ic, mc, pc, kc) = Step(step);
             int jc = unit * ColumnBlock, nc = Math.Min(ColumnBlock, Problem.N - jc);
-            GemmPacking.PackB(Problem.B, pc, kc, jc, nc, TKernel.Columns, 0, Chunks(nc, TKernel.Columns), ownB);
-            var none = GemmSourcePrefetcher.None;
-            MacroKernel<TKernel>(shared, ownB, Problem.C + (long)ic * Problem.N + jc, Problem.N, mc, nc, kc, pc > 0 || Problem.Beta != 0f, alongRows: true, ref none);
+            MacroKernelPackingB(Problem, shared, ownB, ic, mc, pc, kc, jc, nc, pc > 0 || Problem.Beta != 0f);
         }
     }
 
@@ -180,7 +178,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
         private readonly int _bandRows = Math.Clamp(Chunks(Chunks(problem.M, TKernel.Rows), MinimumBands), 1, BandPanels) * TKernel.Rows;
 
         // Packing inside the tiles, each thread its own B̃ (PackedGemm.FillingTiles.cs): no shared block.
-        private readonly bool _fillsInTiles = FillsInTiles(problem);
+        private readonly bool _fillsInTiles = PacksOwnBInTiles(problem);
 
         public override int PackUnits(int step) => _fillsInTiles ? 0 : Chunks(Chunks(Step(step).Length, TKernel.Columns), PackUnitPanels);
 

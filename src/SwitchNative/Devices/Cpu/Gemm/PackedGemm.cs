@@ -10,7 +10,8 @@
 //  - Many rows (M > MC; OpenBLAS's arrangement):
 //      for ic in M by 3072:              (one chunk for most products)
 //        for pc in K by KC = 512:        pack op(A)[ic.., pc..] once (3072 × 512, 6 MB)
-//          for jc in N by NC = 512:      pack op(B)[pc.., jc..] (512 × 512, 1 MB: stays in L2)
+//          for jc in N by NC = 512:      pack op(B)[pc.., jc..] (512 × 512, 1 MB: stays in L2; a
+//                                        row-major B by the first row of tiles, FillingTiles.cs)
 //            12 × 32 tiles along each row of tiles: one A micro-panel (12 × 512, 24 KB)
 //            stays in L1 for the row while the B micro-panels stream from L2, prefetched a
 //            few steps ahead inside the micro-kernel.
@@ -219,7 +220,8 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
 
     // Many rows: A is packed once (RowChunk rows × KC at a time) and reused by every column
     // block, because packing op(A) costs most when it is a strided transpose (Xᵀ·dY); B̃ blocks
-    // of 512 × 512 are packed in turn and the tiles run along rows of tiles.
+    // of 512 × 512 are packed in turn (by their first row of tiles where it can: see
+    // PackedGemm.FillingTiles.cs) and the tiles run along rows of tiles.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunManyRows(GemmRectangle rectangle, float* packedA, float* packedB)
     {
@@ -236,9 +238,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
                 for (int jc = rectangle.ColumnStart; jc < columnEnd; jc += ColumnBlock)
                 {
                     int nc = Math.Min(ColumnBlock, columnEnd - jc);
-                    GemmPacking.PackB(problem.B, pc, kc, jc, nc, TKernel.Columns, 0, (nc + TKernel.Columns - 1) / TKernel.Columns, packedB);
-                    var none = GemmSourcePrefetcher.None;
-                    MacroKernel<TKernel>(packedA, packedB, problem.C + (long)ic * problem.N + jc, problem.N, mc, nc, kc, accumulate, alongRows: true, ref none);
+                    MacroKernelPackingB(problem, packedA, packedB, ic, mc, pc, kc, jc, nc, accumulate);
                 }
             }
         }
