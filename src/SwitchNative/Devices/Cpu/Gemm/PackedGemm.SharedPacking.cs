@@ -178,9 +178,9 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
         private readonly int _bandRows = Math.Clamp(Chunks(Chunks(problem.M, TKernel.Rows), MinimumBands), 1, BandPanels) * TKernel.Rows;
 
         // Packing inside the tiles, each thread its own B̃ (PackedGemm.FillingTiles.cs): no shared block.
-        private readonly bool _fillsInTiles = PacksOwnBInTiles(problem);
+        private readonly bool _packsOwnB = PacksOwnBInTiles(problem);
 
-        public override int PackUnits(int step) => _fillsInTiles ? 0 : Chunks(Chunks(Step(step).Length, TKernel.Columns), PackUnitPanels);
+        public override int PackUnits(int step) => _packsOwnB ? 0 : Chunks(Chunks(Step(step).Length, TKernel.Columns), PackUnitPanels);
 
         public override int ComputeUnits(int step) => Chunks(Problem.M, _bandRows);
 
@@ -195,7 +195,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
         {
             var (jc, nc, pc, kc) = Step(step);
             int ic = unit * _bandRows, mc = Math.Min(_bandRows, Problem.M - ic);
-            if (_fillsInTiles)
+            if (_packsOwnB)
             {
                 // N ≤ ColumnBlock, so the step is the one column chunk [0, N) (jc = 0).
                 bool fillA = FillsAInTiles(Problem);

@@ -11,7 +11,8 @@
 //      for ic in M by 3072:              (one chunk for most products)
 //        for pc in K by KC = 512:        pack op(A)[ic.., pc..] once (3072 × 512, 6 MB)
 //          for jc in N by NC = 512:      pack op(B)[pc.., jc..] (512 × 512, 1 MB: stays in L2; a
-//                                        row-major B by the first row of tiles, FillingTiles.cs)
+//                                        row-major B by the first row of tiles: see
+//                                        PackedGemm.FillingTiles.cs)
 //            12 × 32 tiles along each row of tiles: one A micro-panel (12 × 512, 24 KB)
 //            stays in L1 for the row while the B micro-panels stream from L2, prefetched a
 //            few steps ahead inside the micro-kernel.
