@@ -34,7 +34,11 @@
 // 2 or 4 rows ahead instead of 8 where they are 1024–2048 floats apart (one L1 set or two):
 // no different; filling Ã from the first column block's tiles where N > 512 (RunManyRows, and
 // SharedPackedBPlan's bands), B̃ packed as before: 1 thread 1024³, 2048³, 640×512×2048,
-// 4096×512×2048 and A·Bᵀ 0.96–1.02, 2 threads 0.94–1.03 (two runs).
+// 4096×512×2048 and A·Bᵀ 0.96–1.02, 2 threads 0.94–1.03 (two runs); in RunManyRows with B̃
+// filled by the first row as well (so the first block runs FillingMacroKernel whole), against
+// B̃ alone: 1 thread 1024³ 1.00–1.02, 2048³ 1.01, 640×512×2048 0.99–1.01 (three runs), though
+// skipping PackA there altogether (wrong results) measured 1.04–1.05 on 1024³: A's 12 rows,
+// 1024 floats apart, share one L1 set.
 using System.Runtime.CompilerServices;
 
 namespace SwitchNative.Devices.Cpu.Gemm;
