@@ -79,7 +79,10 @@ internal static unsafe class GemmPacking
     // M floats apart, which the prefetchers do not follow. Packing all of a 4096 × 512 X from
     // memory (1 thread, in 512 × 512 blocks): 2.60 → 1.17 ms; in the 192-row units that 2
     // threads share 1.80 → 1.40; 2048 × 2048 5.70 → 3.04. The whole Xᵀ·dY product (4096 × 512 ×
-    // 2048, old time / new, 25 rounds, three runs): 0.99–1.02 on 1 thread and 2.
+    // 2048, old time / new, 25 rounds, three runs): 0.99–1.02 on 1 thread and 2. Copying each
+    // 12-float row of a panel with one 256-bit and one 128-bit move (MR = 12, α = 1) instead of
+    // CopyScaled: 0.97–1.10 on packing all of a 4096 × 512 X alone (about 1.05 ms, twice a
+    // memcpy of the same bytes), so not kept.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackTransposedA(GemmOperand a, int rowStart, int rowCount, int depthStart, int depth, float alpha, int panelRows, float* destination)
     {
