@@ -106,7 +106,9 @@
 // without the fill); 2 threads, uneven 0.83× (0.82×). Packing B was not what held that path back.
 // An expert of 17–24 rows (one 16-row group and the residual rows) runs both in one pass over B
 // (StreamedBGroupWithResidualKernel): 1.04–1.14× for 17–24 rows, 0.99–1.03× on the uneven
-// 64 experts.
+// 64 experts. The same fused pass for the last 16 rows of 81–88-row experts (64 + 16 + residual
+// instead of 48 + 32 + residual, two passes over B instead of three; bit-identical): 87 and
+// 88 rows 0.98–1.03, uneven 0.99–1.01 (1 and 2 threads, two runs).
 // What memory allows (1 thread unless said; a probe reading 64 experts' 256 MB of weights): one
 // core streams B at 11–14 GB/s when 32 rows are read together with the in-row prefetch, and 16
 // FMAs per line do not slow it; 64, 128 and 512 rows read together drop it to 8, 5–6 and 4–5 GB/s
