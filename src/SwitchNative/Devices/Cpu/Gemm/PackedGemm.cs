@@ -30,7 +30,9 @@
 //    5.4–5.9 ms of 128–134 (before GemmPacking's transposes were inlined); the macro-kernels alone
 //    on already packed blocks take as long as OpenBLAS's whole product (122–129 ms against 124–128,
 //    same runs). A deeper KC, for fewer passes over C: 768, 1024 and 2048 ran 0.94–1.00 of 512 on
-//    Xᵀ·dY (K = 4096) and 0.95–0.98 on 1024³ (1 thread, rotating order, 21 rounds, two runs). A
+//    Xᵀ·dY (K = 4096) and 0.95–0.98 on 1024³ (1 thread, rotating order, 21 rounds, two runs); a
+//    shallower one, 256 or 384 (Ã and B̃ blocks that fit L2 together), 0.95–1.00 and 0.97–1.01 on
+//    1024³, 2048³ and 640×512×2048 (1 thread, rotating order, 25 rounds, two or three runs). A
 //    narrower NC of 256 or 384 (so Xᵀ·dY's 1 MB Ã block and the B̃ block share L2 with room):
 //    0.98–1.01 on Xᵀ·dY, 2048³ and 1024³. Packing, timed inside one 1-thread product (a slow phase
 //    of the machine): 2048³ PackA 3.9 + PackB 3.0 ms of 156; 1024³ 0.8 + 0.7 of 20; Xᵀ·dY 3.8 + 5.6
