@@ -119,6 +119,11 @@
 // run at 77–80 %. Prefetching, from the last tiles of each depth block, the first columns of the
 // next block (or of the next expert's B) instead of lines already read: 0.98–1.05 on 1 and
 // 2 threads (21-, 43- and 64-row experts, uneven), no gain.
+// Experts of more than 100 (or 60) rows on the many-rows path instead (12 × 32 tiles, KC 512, B̃
+// filled by the first row of tiles; 1 thread, old time / new, 15 rounds): 64 experts of 108 rows,
+// nine whole row panels, 1.03–1.04× (four runs); of 107 rows 0.95× (its last panel is 11 rows);
+// of 86 and 65 rows 0.94× and 0.84×; the uneven 64 experts 0.95–1.02× from 100 rows (three runs),
+// 0.90× from 60.
 // The rows that do not fill a vector cost little: experts of 43 rows (padded to 48) take as long
 // as 48-row ones, and at the rate of 40-row ones (32 rows + 8 residual) they would take 4 % less.
 //
