@@ -51,7 +51,9 @@
 // sub-blocks: 72–78 % (69–74 % with padded rows too: the conflict is gone, the extra Cᵀ round
 // trips cost more), and 69–74 % with accumulators started from those L1 Cᵀ tiles instead of
 // added at the end; copying each 48-column strip of the depth block into a dense 48-wide buffer
-// (its rows then in different sets) just before its tiles: 67–72 %.
+// (its rows then in different sets) just before its tiles: 67–72 %; prefetching (T0) the tile's
+// own column of B 2, 4 or 8 rows ahead of each step, so the lines evicted since the previous tile
+// are back in L1 when needed: 80–82 / 79–82 % against 79–80 / 81–82 %, no gain.
 // Tried against the stride and dropped: reading B's next depth block into L2 in sequence while
 // the current one is used (0.72–0.92), copying it into a padded buffer (0.71–0.93 at once,
 // 0.55–0.89 interleaved with the tiles), staggering the in-row prefetch (0.79–0.99), and
