@@ -41,7 +41,7 @@
 // than at KC 64.
 // The stride's cost at today's KC 32, pinned down (the uneven 64 experts × 512 × 2048, `compare
 // gemm`'s "% of 1 GEMM", one process per setting, 1 / 2 threads): B's rows 2048 floats apart
-// 78–84 / 78–82 %; 2056, 2064 or 2112 floats apart (rows in different L1 sets) 84–86 / 84–85 %;
+// 78–84 / 78–82 %; 2056, 2064 or 2112 floats apart (rows in different L1 sets) 83–86 / 84–87 %;
 // 2304 (rows over 4 sets) 85 / 84 %; 2560 (2 sets) 81 / 81 %; 3072 (12 KB: one set again)
 // 78 / 80 %. With all 64 experts sharing one B (from L3, not memory) 81–83 % at 2048 and 85–89 %
 // at 2064, so it is the cache, not memory: a tile's KC rows of B share one 12-way L1 set, and the
@@ -49,11 +49,11 @@
 // reads the same way). Tried against it in place, and dropped: each depth block run in sub-blocks
 // of 8, 12 or 16 steps across a run of 3 or 8 tiles, their Cᵀ tiles kept in L1 between
 // sub-blocks: 72–78 % (69–74 % with padded rows too: the conflict is gone, the extra Cᵀ round
-// trips cost more), and 69–74 % with accumulators started from those L1 Cᵀ tiles instead of
+// trips cost more), and 68–74 % with accumulators started from those L1 Cᵀ tiles instead of
 // added at the end; copying each 48-column strip of the depth block into a dense 48-wide buffer
 // (its rows then in different sets) just before its tiles: 67–72 %; prefetching (T0) the tile's
 // own column of B 2, 4 or 8 rows ahead of each step, so the lines evicted since the previous tile
-// are back in L1 when needed: 80–82 / 79–82 % against 79–80 / 81–82 %, no gain.
+// are back in L1 when needed: 78–81 / 79–82 % against 79–80 / 81–82 %, no gain.
 // Tried against the stride and dropped: reading B's next depth block into L2 in sequence while
 // the current one is used (0.72–0.92), copying it into a padded buffer (0.71–0.93 at once,
 // 0.55–0.89 interleaved with the tiles), staggering the in-row prefetch (0.79–0.99), and
