@@ -54,6 +54,19 @@
 // (its rows then in different sets) just before its tiles: 67–72 %; prefetching (T0) the tile's
 // own column of B 2, 4 or 8 rows ahead of each step, so the lines evicted since the previous tile
 // are back in L1 when needed: 78–81 / 79–82 % against 79–80 / 81–82 %, no gain.
+// What a conflict-free B would be worth, and what producing it costs (64 experts of 64 rows × 512 ×
+// 2048, 1 thread, in-process, rotating order, 11 rounds a run; the 64×6 kernel as is): B copied
+// beforehand (outside the timing) tile by tile, each tile's KC × 6 values contiguous, ran
+// 1.06–1.13× this path (18 runs); the same tiles held over all of K (Ã, 128 KB, from L2; no Cᵀ
+// round trips) 1.05–1.14× (25 runs), so it is B's layout that pays, not the round trips; B copied
+// beforehand with rows 2064 floats apart 0.99–1.16×, most runs 1.02–1.07× (20 runs). Producing the
+// tiled copy of the next depth block during the current block's tiles, into a second buffer: a
+// tile's 32 rows at a time 0.70–0.72× (five runs); along the block's 256 KB in order, 12 lines
+// prefetched and 32 pieces copied per tile, 0.79–0.83× (three runs). Taken apart (one run each):
+// neither prefetch nor copy (wrong results) 1.12×, the prefetch alone 1.02×, so the 11,000 copied
+// pieces per depth block cost about 20 % where the layout gains about 10 %. Keeping expert weights
+// in that layout instead would not pay either: training reads W in this form once per step (dX =
+// dY·W; the forward reads Wᵀ), and the copy is a pass over all of it.
 // Tried against the stride and dropped: reading B's next depth block into L2 in sequence while
 // the current one is used (0.72–0.92), copying it into a padded buffer (0.71–0.93 at once,
 // 0.55–0.89 interleaved with the tiles), staggering the in-row prefetch (0.79–0.99), and
