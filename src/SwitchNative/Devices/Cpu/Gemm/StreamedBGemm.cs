@@ -59,14 +59,17 @@
 // beforehand (outside the timing) tile by tile, each tile's KC × 6 values contiguous, ran
 // 1.06–1.13× this path (18 runs); the same tiles held over all of K (Ã, 128 KB, from L2; no Cᵀ
 // round trips) 1.05–1.14× (25 runs), so it is B's layout that pays, not the round trips; B copied
-// beforehand with rows 2064 floats apart 0.99–1.16×, most runs 1.02–1.07× (20 runs). Producing the
-// tiled copy of the next depth block during the current block's tiles, into a second buffer: a
-// tile's 32 rows at a time 0.70–0.72× (five runs); along the block's 256 KB in order, 12 lines
-// prefetched and 32 pieces copied per tile, 0.79–0.83× (three runs). Taken apart (one run each):
-// neither prefetch nor copy (wrong results) 1.12×, the prefetch alone 1.02×, so the 11,000 copied
-// pieces per depth block cost about 20 % where the layout gains about 10 %. Keeping expert weights
-// in that layout instead would not pay either: training reads W in this form once per step (dX =
-// dY·W; the forward reads Wᵀ), and the copy is a pass over all of it.
+// beforehand with rows 2064 floats apart 0.99–1.16×, most runs 1.02–1.07× (20 runs). Producing a
+// copy of the next depth block during the current block's tiles, into a second buffer (two runs or
+// more each): tiled, a tile's 32 rows at a time, 0.70–0.72×; tiled, along the block's 256 KB in
+// order (12 lines prefetched and 32 pieces copied per tile), 0.79–0.83×; in strips of 96 columns
+// (rows 96 floats apart, so whole lines copied, 12 per tile; every tile width divides 96),
+// prefetched 2–16 tiles ahead 0.81–0.88×, not prefetched 0.75×. Taken apart on the strips: with
+// neither the copy nor the next block's reads (wrong results) 1.16×; the next block prefetched but
+// not copied 0.98×; copied from a source already in cache 0.90–0.92×. So moving B once more through
+// L2 costs more than the conflict (not pinned down; the tiles' Cᵀ round trips already keep L2
+// busy). Keeping expert weights in such a layout instead would not pay either: training reads W in
+// this form once per step (dX = dY·W; the forward reads Wᵀ), and the copy is a pass over all of it.
 // Tried against the stride and dropped: reading B's next depth block into L2 in sequence while
 // the current one is used (0.72–0.92), copying it into a padded buffer (0.71–0.93 at once,
 // 0.55–0.89 interleaved with the tiles), staggering the in-row prefetch (0.79–0.99), and
