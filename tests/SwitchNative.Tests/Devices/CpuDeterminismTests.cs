@@ -119,8 +119,8 @@ public sealed class CpuDeterminismTests
         // Enough work to run in parallel, with experts small beside the batch: on 2 and 3 threads
         // those of at most 1/(4·threads) of the batch run whole, each on one thread, and the
         // larger ones are still cut into row bands. Rows hit every row-group size, padded groups,
-        // the residual rows and an empty expert. The forward (row-major weights, the streamed
-        // path on AVX-512) and the input gradient dY·Wᵀ (transposed weights, the packed path).
+        // the residual rows and an empty expert. Row-major weights (the streamed path on AVX-512;
+        // the Switch layer's dX = dY·W) and transposed ones (the packed path; its forward x·Wᵀ).
         int[] sizes = [0, 5, 17, 33, 64, 70, 21, 48, 90, 16, 3, 40, 9, 65];
         int[] offsets = [0, .. sizes.Select((_, g) => sizes[..(g + 1)].Sum())];
         int groups = sizes.Length, rows = offsets[^1], k = 64, n = 300;

@@ -205,10 +205,10 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
     // KC and so the rounding: a thread's share must be summed exactly as the whole would be.
     private static bool FewRows(GemmProblem problem) => problem.M <= RowBlock;
 
-    // Few rows with a row-major B run on StreamedBGemm unless the path is Packed. A transposed B ([N, K],
-    // the backward dX = dY·Wᵀ) stays on the packed path: a streamed tile reads it as NR
-    // strided columns, and a 64×6 kernel doing so measured 0.61–1.04× packed (64 experts of
-    // 64 rows, K·N = 512·2048 and 2048·512, KC 64 and 256).
+    // Few rows with a row-major B run on StreamedBGemm unless the path is Packed. A transposed B
+    // ([N, K]: the Switch layer's forward x·Wᵀ, its weights stored [out, in]) stays on the packed
+    // path: a streamed tile reads it as NR strided columns, and a 64×6 kernel doing so measured
+    // 0.61–1.04× packed (64 experts of 64 rows, K·N = 512·2048 and 2048·512, KC 64 and 256).
     private static bool Streamed(GemmProblem problem, GemmFewRowsPath fewRowsPath) => fewRowsPath != GemmFewRowsPath.Packed && FewRows(problem) && !problem.B.Transposed;
 
     // The loops over one rectangle on the calling thread, with its packing buffers.
