@@ -74,8 +74,8 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     //    100–150 rows × 256 × 512 1.04–1.26 and × 512 × 256 1.08–1.47.
     //  - Packed (a transposed B, the Switch layer's forward x·Wᵀ): B is packed once instead of
     //    once per band. Whole when B is at most WholePackedBFloats: the training model's 8 experts
-    //    of 128 rows × 512 × 256 and × 256 × 512 1.03–1.12, uneven 1.01–1.03; with larger weights it
-    //    loses (64 experts of 64 rows × 2048 × 512, 4 MB each: 0.92, uneven 0.98).
+    //    of 128 rows × 512 × 256 and × 256 × 512 1.03–1.12, uneven 1.01–1.03; with larger
+    //    weights it loses (64 experts of 64 rows × 2048 × 512, 4 MB each: 0.92, uneven 0.98).
     // Also tried: the batch's trailing experts (the last 1/32, 1/16 or 1/8 of its work) cut in two
     // column halves, so that the threads finish together: 0.97–1.02 on the uneven 64 experts
     // (2 threads, three runs), no gain. Handing the whole experts out from both ends of a list
