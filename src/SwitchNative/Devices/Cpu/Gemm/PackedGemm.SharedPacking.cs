@@ -72,7 +72,11 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     //    64×6 tiles, not two bands of 32×12). 64 experts × 512 × 2048: 21 rows 1.08–1.10, 64 rows
     //    1.05–1.06, 109 rows 1.02–1.03, uneven 1.03–1.04; the training model's 8 experts of
     //    100–150 rows × 256 × 512 1.04–1.26 and × 512 × 256 1.08–1.47.
-    //  - Packed (a transposed B, the Switch layer's forward x·Wᵀ): B is packed once instead of
+    //  - Dot products (a transposed B on AVX-512, DotProductGemm): whole for the same reason as
+    //    streamed; against bands, 64 and 8 experts × 512 × 2048 with Bᵀ stored, uneven, 2 threads:
+    //    78–83 % / 88–91 % of one product whole, 76–84 % / 88–90 % in bands (`compare gemm`, three
+    //    runs each): alike.
+    //  - Packed (a transposed B where the dot products do not run): B is packed once instead of
     //    once per band. Whole when B is at most WholePackedBFloats: the training model's 8 experts
     //    of 128 rows × 512 × 256 and × 256 × 512 1.03–1.12, uneven 1.01–1.03; with larger
     //    weights it loses (64 experts of 64 rows × 2048 × 512, 4 MB each: 0.92, uneven 0.98).
@@ -83,7 +87,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     // largest, compute-bound ones, so that their reads of B overlap the other's FMAs instead of
     // coinciding): 0.995–1.03 on the uneven 64 experts (2 threads, three runs of 15–21 rounds).
     private bool RunsWhole(GemmProblem problem, long batchMultiplyAdds, int parts) =>
-        FewRows(problem) && (Streamed(problem, _fewRowsPath) || (long)problem.K * problem.N <= WholePackedBFloats)
+        FewRows(problem) && (Streamed(problem, _fewRowsPath) || DotProducts(problem, _fewRowsPath) || (long)problem.K * problem.N <= WholePackedBFloats)
         && (long)problem.M * problem.N * problem.K * 4 * parts <= batchMultiplyAdds;
 
     // Largest B (K·N floats, 1 MB) of a packed few-rows product that runs whole (see RunsWhole).

@@ -49,16 +49,19 @@
 //    because A then comes from memory.
 //  - Few rows (M ≤ MC = 192, an expert's tokens): every B block is used by those few rows
 //    only, so reading B dominates. With a row-major B, StreamedBGemm reads B in place
-//    instead of packing it (see there; AVX-512 or AVX2 + FMA). Otherwise the classic loops (jc by 512 → pc by
-//    256 → pack B → ic → pack A) with 8 × 32 tiles (less padding than 12-row ones) down each
-//    column, so a B micro-panel (256 × NR) stays in L1, and the next B block's source is
-//    prefetched from inside the micro-kernel (GemmSourcePrefetch), with blocks small enough
-//    that it and the packed block both fit in L2.
+//    instead of packing it (see there; AVX-512 or AVX2 + FMA); with a transposed B,
+//    DotProductGemm reads A's and Bᵀ's rows in place on AVX-512 where it gains. Otherwise the
+//    classic loops (jc by 512 → pc by 256 → pack B → ic → pack A) with 8 × 32 tiles (less
+//    padding than 12-row ones) down each column, so a B micro-panel (256 × NR) stays in L1, and
+//    the next B block's source is prefetched from inside the micro-kernel (GemmSourcePrefetch),
+//    with blocks small enough that it and the packed block both fit in L2.
 // The next tile of C is always prefetched.
 //
 // Every C element is summed in the same order whatever the partition: the KC blocks (fixed
 // per product) run in sequence and every tile kernel sums each element's products in order
 // of p, with one FMA per step, so results do not depend on the thread count or the tile.
+// (DotProductGemm sums each element in sixteen lanes and then one fixed tree, the same for
+// every element wherever its tile lies, so the same holds there.)
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
@@ -206,16 +209,22 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
     private static bool FewRows(GemmProblem problem) => problem.M <= RowBlock;
 
     // Few rows with a row-major B run on StreamedBGemm unless the path is Packed. A transposed B
-    // ([N, K]: the Switch layer's forward x·Wᵀ, its weights stored [out, in]) stays on the packed
-    // path: a streamed tile reads it as NR strided columns, and a 64×6 kernel doing so measured
-    // 0.61–1.04× packed (64 experts of 64 rows, K·N = 512·2048 and 2048·512, KC 64 and 256).
+    // ([N, K]: the Switch layer's forward x·Wᵀ, its weights stored [out, in]) is not streamed: a
+    // streamed tile reads it as NR strided columns, and a 64×6 kernel doing so measured 0.61–1.04×
+    // packed (64 experts of 64 rows, K·N = 512·2048 and 2048·512, KC 64 and 256).
     private static bool Streamed(GemmProblem problem, GemmFewRowsPath fewRowsPath) => fewRowsPath != GemmFewRowsPath.Packed && FewRows(problem) && !problem.B.Transposed;
+
+    // Few rows with a transposed B run as dot products of rows read in place (DotProductGemm), on
+    // AVX-512, where DotProductGemm.Suits says they gain; otherwise on the packed path.
+    private static bool DotProducts(GemmProblem problem, GemmFewRowsPath fewRowsPath) =>
+        fewRowsPath == GemmFewRowsPath.StreamedVector512 && FewRows(problem) && DotProductGemm.Suits(problem);
 
     // The loops over one rectangle on the calling thread, with its packing buffers.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunRectangle(GemmRectangle rectangle, GemmRectangle? next, float* packedA, float* packedB)
     {
         if (!FewRows(rectangle.Problem)) RunManyRows(rectangle, packedA, packedB);
+        else if (DotProducts(rectangle.Problem, _fewRowsPath)) DotProductGemm.Run(rectangle, next);
         else if (!Streamed(rectangle.Problem, _fewRowsPath)) RunFewRows(rectangle, next, packedA, packedB);
         else if (_fewRowsPath == GemmFewRowsPath.StreamedVector512) StreamedBGemm.Run<StreamedBVector512>(rectangle, packedA, packedB);
         else StreamedBGemm.Run<StreamedBVector256>(rectangle, packedA, packedB);

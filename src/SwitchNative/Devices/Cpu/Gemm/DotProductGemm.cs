@@ -1,0 +1,127 @@
+// Products with few rows and a transposed B (AVX-512): C = A·Bᵀ with A [M, K] and Bᵀ [N, K] both
+// row-major, so every element of C is the dot product of two contiguous rows. This is the Switch
+// layer's forward x·Wᵀ on an expert's tokens (its weights are stored [out, in]).
+//
+// The packed path copied Bᵀ into panels first, a transpose of every weight for the few rows that
+// use it, and read the copy back; the streamed path's broadcasts would read Bᵀ's columns, NR
+// strided rows per step (0.61–1.04× packed). Here nothing is copied: a tile of 4 rows × 6 columns
+// of C (DotProductKernel512) reads 4 rows of A and 6 rows of Bᵀ straight along K, and the 6 rows
+// of Bᵀ (6·K floats, contiguous) stay in L1 while the tile walks down all of the rectangle's rows;
+// A's rows (at most 192 × K floats) come from L2. While one group of 6 rows of Bᵀ is in use, the
+// next group is requested into L2, a share of its lines per tile; the rectangle's last group
+// requests the next rectangle's first.
+//
+//   for each group of 6 columns of the rectangle:      (6 rows of Bᵀ)
+//     for each 4 rows of the rectangle: one tile, the whole of K, straight into C
+//
+// In-process against the packed path it replaces (old time / new, medians of 15–21 alternating
+// rounds on the same operands), 1 thread: 64 experts × 512 × 2048 (the benchmark's weights,
+// 256 MB from memory) uneven 1.32, 64 rows each 1.30, 22 rows 1.58, 110 rows 1.17; 64 experts ×
+// 2048 × 512 uneven 1.25; one product of 16 rows × 512 × 2048 1.76, of one row 2.9 (the packed
+// path copies all of Bᵀ for it); the training model's second expert product, 8 experts × 512 ×
+// 256, 1.11 at 128 rows, 1.25 at 150, 1.34 at 100 (1.11 on 2 threads); 2 threads, 64 experts
+// uneven: × 512 × 2048 1.33, × 2048 × 512 1.04. Where K is shallow the tile's fixed cost of
+// adding up its lanes is paid over few steps: K = 384 with 128 rows 1.03, 64 rows × 256 1.01;
+// in a first version, 128 rows × 256 lost (0.89–0.93) while 16 rows gained 1.87 and one row 2.8,
+// so below K = 384 this path takes products of at most 64 rows only.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace SwitchNative.Devices.Cpu.Gemm;
+
+/// <summary>The few-rows GEMM with a transposed B, as dot products of rows read in place.</summary>
+internal static unsafe class DotProductGemm
+{
+    // Smallest K at which any few-rows product gains, and the most rows at which one with a
+    // smaller K (but at least MinimumDepth) still does (see the top of the file).
+    private const int AnyRowsDepth = 384;
+    private const int ShallowRows = 64;
+    private const int MinimumDepth = 64;
+
+    /// <summary>
+    /// Whether a few-rows product C = A·Bᵀ (row-major A, transposed B) runs here: decided by the
+    /// product's M and K alone, so a product is summed the same way on any number of threads.
+    /// </summary>
+    public static bool Suits(GemmProblem problem) =>
+        !problem.A.Transposed && problem.B.Transposed && (problem.K >= AnyRowsDepth || (problem.M <= ShallowRows && problem.K >= MinimumDepth));
+
+    /// <summary>Computes one rectangle of a product that <see cref="Suits"/>: C (+)= α·A·Bᵀ over its rows and columns.</summary>
+    /// <param name="rectangle">The rows and columns of C to compute.</param>
+    /// <param name="next">The rectangle this thread will likely take next, whose first rows of Bᵀ the last tiles request.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(GemmRectangle rectangle, GemmRectangle? next)
+    {
+        var problem = rectangle.Problem;
+        if (!Suits(problem)) throw new ArgumentException("the dot-product GEMM reads a row-major A and a transposed B", nameof(rectangle));
+        const int rows = DotProductKernel512.Rows, columns = DotProductKernel512.Columns, step = DotProductKernel512.StepDepth;
+        int depth = problem.K, whole = depth / step * step, tail = depth - whole;
+        long ldc = problem.N;
+        int tiles = (rectangle.RowCount + rows - 1) / rows;
+        int columnEnd = rectangle.ColumnStart + rectangle.ColumnCount;
+        float* a = problem.A.Data + (long)rectangle.RowStart * depth;
+        // The last depth mod 16 values of each row, zero-padded to one step: A's for the whole
+        // rectangle here, Bᵀ's per group of columns below. They are added by a second, one-step
+        // pass over each group's tiles (the same for every element, so still position-free).
+        float* aTails = stackalloc float[tail > 0 ? rectangle.RowCount * step : 0];
+        float* bTails = stackalloc float[tail > 0 ? columns * step : 0];
+        if (tail > 0) CopyTails(a + whole, depth, rectangle.RowCount, tail, aTails);
+        for (int column = rectangle.ColumnStart; column < columnEnd; column += columns)
+        {
+            int width = Math.Min(columns, columnEnd - column);
+            float* b = problem.B.Data + (long)column * depth;
+            long lines = NextGroup(rectangle, column + columns, next, out float* prefetch);
+            long linesPerTile = (lines + tiles - 1) / tiles;
+            for (int tile = 0; tile < tiles; tile++)
+            {
+                int row = tile * rows, height = Math.Min(rows, rectangle.RowCount - row);
+                long first = Math.Min(tile * linesPerTile, lines), count = Math.Min(linesPerTile, lines - first);
+                // A tile requests one line per step; a shallow one asks for the rest up front.
+                long inSteps = Math.Min(count, whole / step);
+                if (Sse.IsSupported)
+                    for (long line = inSteps; line < count; line++) Sse.Prefetch1(prefetch + (first + line) * step);
+                float* target = problem.C + (long)(rectangle.RowStart + row) * ldc + column;
+                DotProductKernel512.Run(whole, a + (long)row * depth, depth, height, b, depth, width,
+                    problem.Alpha, problem.Beta != 0f, target, ldc, prefetch + first * step, (int)inSteps);
+            }
+            if (tail == 0) continue;
+            CopyTails(b + whole, depth, width, tail, bTails);
+            for (int tile = 0; tile < tiles; tile++)
+            {
+                int row = tile * rows, height = Math.Min(rows, rectangle.RowCount - row);
+                float* target = problem.C + (long)(rectangle.RowStart + row) * ldc + column;
+                DotProductKernel512.Run(step, aTails + (long)row * step, step, height, bTails, step, width, problem.Alpha, accumulate: true, target, ldc, null, 0);
+            }
+        }
+    }
+
+    // target[r·16 + q] = source[r·stride + q] for q < tail, 0 up to 16, for each of `count` rows.
+    private static void CopyTails(float* source, long stride, int count, int tail, float* target)
+    {
+        for (int r = 0; r < count; r++)
+            for (int q = 0; q < DotProductKernel512.StepDepth; q++)
+                target[(long)r * DotProductKernel512.StepDepth + q] = q < tail ? source[r * stride + q] : 0f;
+    }
+
+    // The rows of Bᵀ the tiles after the current group read first (contiguous: 6·K floats from
+    // column `column`): their start, and the count of 16-float lines returned; the rectangle's
+    // next group, else the next rectangle's first if it runs here too, else none.
+    private static long NextGroup(GemmRectangle rectangle, int column, GemmRectangle? next, out float* start)
+    {
+        var problem = rectangle.Problem;
+        int columnEnd = rectangle.ColumnStart + rectangle.ColumnCount;
+        if (column < columnEnd)
+        {
+            start = problem.B.Data + (long)column * problem.K;
+            return Lines(Math.Min(DotProductKernel512.Columns, columnEnd - column), problem.K);
+        }
+        if (next is { } following && following.ColumnCount > 0 && Suits(following.Problem))
+        {
+            start = following.Problem.B.Data + (long)following.ColumnStart * following.Problem.K;
+            return Lines(Math.Min(DotProductKernel512.Columns, following.ColumnCount), following.Problem.K);
+        }
+        start = null;
+        return 0;
+    }
+
+    private static long Lines(int rowsOfB, int depth) => ((long)rowsOfB * depth + DotProductKernel512.StepDepth - 1) / DotProductKernel512.StepDepth;
+}
