@@ -44,15 +44,16 @@ public sealed unsafe class GemmCaseRun : IDisposable
     }
 
     // Ours is one GroupedGemm call over uneven groups of rows; OpenBLAS one cblas_sgemm per group.
+    // With TransposeB each group's weights are stored [N, K] (the Switch layer's forward x·Wᵀ).
     private void SetUpGrouped(GemmComparison.Case item, bool withOpenBlas)
     {
         var offsets = GemmComparison.UnevenOffsets(item.M, item.Groups);
         var a = Allocate([item.M, item.K], stream: 1);
-        var b = Allocate([item.Groups, item.K, item.N], stream: 2);
+        var b = Allocate(item.TransposeB ? [item.Groups, item.N, item.K] : [item.Groups, item.K, item.N], stream: 2);
         var c = Allocate([item.M, item.N], stream: null);
-        var singleWeights = Allocate([item.K, item.N], stream: 3);
-        Ours = () => _device.GroupedGemm(a, b, false, 1f, 0f, c, offsets);
-        Single = () => _device.Gemm(a, false, singleWeights, false, 1f, 0f, c);
+        var singleWeights = Allocate(item.TransposeB ? [item.N, item.K] : [item.K, item.N], stream: 3);
+        Ours = () => _device.GroupedGemm(a, b, item.TransposeB, 1f, 0f, c, offsets);
+        Single = () => _device.Gemm(a, false, singleWeights, item.TransposeB, 1f, 0f, c);
         float* pa = Pointer(a), pb = Pointer(b), pc = Pointer(c);
         if (withOpenBlas)
             Peer = () =>
@@ -60,7 +61,7 @@ public sealed unsafe class GemmCaseRun : IDisposable
                 for (int g = 0; g < item.Groups; g++)
                 {
                     int rows = offsets[g + 1] - offsets[g];
-                    if (rows > 0) OpenBlas.Gemm(false, false, rows, item.N, item.K, 1f, pa + (long)offsets[g] * item.K, pb + (long)g * item.K * item.N, 0f, pc + (long)offsets[g] * item.N);
+                    if (rows > 0) OpenBlas.Gemm(false, item.TransposeB, rows, item.N, item.K, 1f, pa + (long)offsets[g] * item.K, pb + (long)g * item.K * item.N, 0f, pc + (long)offsets[g] * item.N);
                 }
             };
     }

@@ -32,6 +32,9 @@ public static unsafe class GemmComparison
         // single 4096×512×2048 product (first expert's weights), timed in the same alternation.
         new("grouped E=8 4096×512×2048", 4096, 512, 2048, Groups: 8),
         new("grouped E=64 4096×512×2048", 4096, 512, 2048, Groups: 64),
+        // The same with each expert's weights stored [N, K], as the Switch layer's forward x·Wᵀ reads them.
+        new("grouped E=8 A·Bᵀ 4096×512×2048", 4096, 512, 2048, TransposeB: true, Groups: 8),
+        new("grouped E=64 A·Bᵀ 4096×512×2048", 4096, 512, 2048, TransposeB: true, Groups: 64),
     ];
 
     /// <summary>
@@ -66,7 +69,7 @@ public static unsafe class GemmComparison
         if (!json)
         {
             Console.WriteLine($"FMA peak: {string.Join(", ", peaks.Select(p => $"{p.Value:F0} GFLOP/s on {p.Key} thread(s)"))}");
-            Console.WriteLine($"{"shape (M×K×N)",-28} {"threads",7} {"ours GFLOP/s",13} {"OpenBLAS",9} {"ratio",6} {"% peak",7} {"% of 1 GEMM",12}");
+            Console.WriteLine($"{"shape (M×K×N)",-34} {"threads",7} {"ours GFLOP/s",13} {"OpenBLAS",9} {"ratio",6} {"% peak",7} {"% of 1 GEMM",12}");
         }
         foreach (var item in cases)
             foreach (int threads in threadCounts)
@@ -78,9 +81,9 @@ public static unsafe class GemmComparison
                 // Same flops: the grouped rate over the single product's rate is the inverse time ratio.
                 double? ofSingle = item.Groups > 0 ? PairedRatio(timing[2], timing[0]) : null;
                 if (json)
-                    Console.WriteLine(JsonSerializer.Serialize(new { shape = item.Label, item.M, item.K, item.N, groups = item.Groups, threads, ours_gflops = oursRate, openblas_gflops = haveOpenBlas ? peerRate : (double?)null, ratio = haveOpenBlas ? ratio : (double?)null, peak_fraction = oursRate / peaks[threads], fraction_of_single_gemm = ofSingle }));
+                    Console.WriteLine(JsonSerializer.Serialize(new { shape = item.Label, item.M, item.K, item.N, transpose_a = item.TransposeA, transpose_b = item.TransposeB, groups = item.Groups, threads, ours_gflops = oursRate, openblas_gflops = haveOpenBlas ? peerRate : (double?)null, ratio = haveOpenBlas ? ratio : (double?)null, peak_fraction = oursRate / peaks[threads], fraction_of_single_gemm = ofSingle }));
                 else
-                    Console.WriteLine($"{item.Label,-28} {threads,7} {oursRate,13:F1} {(haveOpenBlas ? peerRate.ToString("F1") : "n/a"),9} {(haveOpenBlas ? ratio.ToString("F2") : "n/a"),6} {100 * oursRate / peaks[threads],6:F0}% {(ofSingle is { } f ? $"{100 * f,11:F0}%" : "")}");
+                    Console.WriteLine($"{item.Label,-34} {threads,7} {oursRate,13:F1} {(haveOpenBlas ? peerRate.ToString("F1") : "n/a"),9} {(haveOpenBlas ? ratio.ToString("F2") : "n/a"),6} {100 * oursRate / peaks[threads],6:F0}% {(ofSingle is { } f ? $"{100 * f,11:F0}%" : "")}");
             }
     }
 
