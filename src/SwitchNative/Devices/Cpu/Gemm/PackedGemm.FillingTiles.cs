@@ -113,10 +113,10 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
                 if (readsA && readsB) FillingMicroKernel512.Run<OperandFromSource, OperandFromSource>(kc, rowA, lda, panelA, columnB, ldb, panelB, target, targetStride, accumulateTarget);
                 else if (readsA) FillingMicroKernel512.Run<OperandFromSource, OperandFromPanel>(kc, rowA, lda, panelA, columnB, ldb, panelB, target, targetStride, accumulateTarget);
                 else if (readsB) FillingMicroKernel512.Run<OperandFromPanel, OperandFromSource>(kc, rowA, lda, panelA, columnB, ldb, panelB, target, targetStride, accumulateTarget);
-                else if (mr <= ShortTallMicroKernel512.MaximumRows && nr == columns)
+                else if (mr <= TallMicroKernel512.MaximumShortRows && nr == columns)
                 {
                     // The last row panel with few rows: straight into C, on its short tile (see EdgeTile).
-                    ShortTallMicroKernel512.Run(kc, panelA, panelB, c + (long)row * ldc + column, ldc, mr, accumulate, GemmSourcePrefetch.None);
+                    TallMicroKernel512.RunRows(kc, panelA, panelB, c + (long)row * ldc + column, ldc, mr, accumulate, GemmSourcePrefetch.None);
                     continue;
                 }
                 else TallMicroKernel512.Run(kc, panelA, panelB, target, targetStride, accumulateTarget, GemmSourcePrefetch.None);

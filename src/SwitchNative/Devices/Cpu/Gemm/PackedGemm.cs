@@ -373,13 +373,14 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
     // A ragged tile runs the same full kernel into a scratch tile (the padding is zeros), then
     // only the valid mr × nr part reaches C: same arithmetic, so edges round like the interior.
     // The 12×32 tile's last row panel, when at most 8 rows are left across a whole 32 columns,
-    // runs on ShortTallMicroKernel512 instead: the same sums, a third or two thirds of the FMAs.
+    // runs only its first 4 or 8 rows instead (TallMicroKernel512.RunRows): the same sums, a third
+    // or two thirds of the FMAs.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EdgeTile<TTile>(int kc, float* panelA, float* panelB, float* c, int ldc, int mr, int nr, bool accumulate, GemmSourcePrefetch prefetch) where TTile : IGemmMicroKernel
     {
-        if (typeof(TTile) == typeof(TallMicroKernel512) && mr <= ShortTallMicroKernel512.MaximumRows && nr == TTile.Columns)
+        if (typeof(TTile) == typeof(TallMicroKernel512) && mr <= TallMicroKernel512.MaximumShortRows && nr == TTile.Columns)
         {
-            ShortTallMicroKernel512.Run(kc, panelA, panelB, c, ldc, mr, accumulate, prefetch);
+            TallMicroKernel512.RunRows(kc, panelA, panelB, c, ldc, mr, accumulate, prefetch);
             return;
         }
         float* scratch = stackalloc float[TTile.Rows * TTile.Columns];

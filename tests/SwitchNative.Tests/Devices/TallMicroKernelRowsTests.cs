@@ -1,15 +1,16 @@
-// The short edge tile against the 12×32 tile whose last rows it stands in for: the same Ã and B̃
-// panels, every row count it takes, odd depths, stored and accumulated; results must be the same
-// bits (each element is the same chain of FMAs), and rows past the ones asked for untouched.
+// The 12×32 tile run for only its first rows (the last row panel of a product) against the whole
+// tile: the same Ã and B̃ panels, every row count, odd depths, stored and accumulated; results
+// must be the same bits (each element is the same chain of FMAs), and rows past the ones asked
+// for untouched.
 using SwitchNative.Devices.Cpu.Gemm;
 using SwitchNative.Tests.Infrastructure;
 
 namespace SwitchNative.Tests.Devices;
 
-public sealed unsafe class ShortTallMicroKernelTests
+public sealed unsafe class TallMicroKernelRowsTests
 {
     public static IEnumerable<object[]> Cases() =>
-        from rows in Enumerable.Range(1, ShortTallMicroKernel512.MaximumRows)
+        from rows in Enumerable.Range(1, 12)
         from depth in new[] { 1, 3, 37, 512 }
         from accumulate in new[] { false, true }
         select new object[] { rows, depth, accumulate };
@@ -27,7 +28,7 @@ public sealed unsafe class ShortTallMicroKernelTests
         fixed (float* a = packedA, b = packedB, whole = expected, part = actual)
         {
             TallMicroKernel512.Run(depth, a, b, whole, ldc, accumulate, GemmSourcePrefetch.None);
-            ShortTallMicroKernel512.Run(depth, a, b, part, ldc, rows, accumulate, GemmSourcePrefetch.None);
+            TallMicroKernel512.RunRows(depth, a, b, part, ldc, rows, accumulate, GemmSourcePrefetch.None);
         }
         for (int i = 0; i < panelRows; i++)
             for (int j = 0; j < ldc; j++)
@@ -42,13 +43,13 @@ public sealed unsafe class ShortTallMicroKernelTests
 
     [Theory]
     [InlineData(0)]
-    [InlineData(9)]
+    [InlineData(13)]
     public void Refuses_row_counts_it_does_not_run(int rows)
     {
         var buffer = new float[12 * 32];
         Assert.Throws<ArgumentOutOfRangeException>(() =>
         {
-            fixed (float* pointer = buffer) ShortTallMicroKernel512.Run(1, pointer, pointer, pointer, 32, rows, false, GemmSourcePrefetch.None);
+            fixed (float* pointer = buffer) TallMicroKernel512.RunRows(1, pointer, pointer, pointer, 32, rows, false, GemmSourcePrefetch.None);
         });
     }
 }
