@@ -41,34 +41,14 @@ public sealed unsafe class DotProductGemmTests
         // β = 0 must ignore what C holds, NaN included.
         var c = beta == 0f ? Enumerable.Repeat(float.NaN, m * n).ToArray() : TestData.Uniform(m * n, seed: 53);
         const float alpha = 1.5f;
-        var expected = new double[m * n];
-        var magnitude = new double[m * n];
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-            {
-                double sum = 0, absolute = 0;
-                for (int p = 0; p < k; p++)
-                {
-                    double product = (double)a[i * k + p] * bTransposed[j * k + p];
-                    sum += product;
-                    absolute += Math.Abs(product);
-                }
-                expected[i * n + j] = alpha * sum + (beta == 0f ? 0 : beta * (double)c[i * n + j]);
-                magnitude[i * n + j] = Math.Abs(alpha) * absolute + (beta == 0f ? 0 : Math.Abs(c[i * n + j]));
-            }
+        var exact = new ExactProduct(a, bTransposed, transposedB: true, c, m, k, n, alpha, beta);
         fixed (float* left = a, right = bTransposed, output = c)
         {
             var problem = new GemmProblem(new GemmOperand(left, m, k, false), new GemmOperand(right, k, n, true), alpha, beta, output, m, n, k);
             Assert.True(DotProductGemm.Suits(problem), $"{m}×{k}×{n} should take the dot-product path");
             gemm.RunBatch([problem]);
         }
-        // A float32 sum of K products is within γ_K·Σ|a||b| (γ_K ≈ K·u, u = 2⁻²⁴) of the exact one.
-        const double unitRoundoff = 1.0 / (1 << 24);
-        for (int i = 0; i < m * n; i++)
-        {
-            double allowed = 1e-6 + (k + 2) * unitRoundoff * magnitude[i];
-            Assert.True(Math.Abs(expected[i] - c[i]) <= allowed, $"{m}×{k}×{n} β={beta} element {i}: expected {expected[i]:R}, got {c[i]:R}, allowed {allowed:E2}");
-        }
+        exact.AssertWithinRounding(c, $"{m}×{k}×{n} β={beta}");
     }
 
     [Theory]

@@ -51,32 +51,13 @@ public sealed unsafe class StreamedBGemmTests
         // β = 0 must ignore what C holds, NaN included.
         var c = beta == 0f ? Enumerable.Repeat(float.NaN, m * n).ToArray() : TestData.Uniform(m * n, seed: 33);
         const float alpha = 1.5f;
-        var expected = new double[m * n];
-        var magnitude = new double[m * n];
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-            {
-                double sum = 0, absolute = 0;
-                for (int p = 0; p < k; p++)
-                {
-                    sum += (double)a[i * k + p] * b[p * n + j];
-                    absolute += Math.Abs((double)a[i * k + p] * b[p * n + j]);
-                }
-                expected[i * n + j] = alpha * sum + (beta == 0f ? 0 : beta * (double)c[i * n + j]);
-                magnitude[i * n + j] = Math.Abs(alpha) * absolute + (beta == 0f ? 0 : Math.Abs(c[i * n + j]));
-            }
+        var exact = new ExactProduct(a, b, transposedB: false, c, m, k, n, alpha, beta);
         fixed (float* left = a, right = b, output = c)
         {
             var problem = new GemmProblem(new GemmOperand(left, m, k, false), new GemmOperand(right, k, n, false), alpha, beta, output, m, n, k);
             if (gemm512 is not null) gemm512.RunBatch([problem]);
             else gemm256!.RunBatch([problem]);
         }
-        // A float32 sum of K products is within γ_K·Σ|a||b| (γ_K ≈ K·u, u = 2⁻²⁴) of the exact one.
-        const double unitRoundoff = 1.0 / (1 << 24);
-        for (int i = 0; i < m * n; i++)
-        {
-            double allowed = 1e-6 + (k + 2) * unitRoundoff * magnitude[i];
-            Assert.True(Math.Abs(expected[i] - c[i]) <= allowed, $"{path} {m}×{k}×{n} β={beta} element {i}: expected {expected[i]:R}, got {c[i]:R}, allowed {allowed:E2}");
-        }
+        exact.AssertWithinRounding(c, $"{path} {m}×{k}×{n} β={beta}");
     }
 }
