@@ -99,4 +99,21 @@ public sealed unsafe class DotProductGemmTests
             fixed (float* pointer = buffer) DotProductKernel512.Run(depth, pointer, 16, rows, pointer, 16, columns, 1f, false, pointer, 6, null, 0);
         });
     }
+
+    [Fact]
+    public void Refuses_more_rows_than_its_tails_buffer_holds()
+    {
+        const int m = DotProductGemm.MaximumRows + 1, k = 384, n = 6;
+        var a = new float[m * k];
+        var b = new float[n * k];
+        var c = new float[m * n];
+        Assert.Throws<ArgumentException>(() =>
+        {
+            fixed (float* left = a, right = b, output = c)
+            {
+                var problem = new GemmProblem(new GemmOperand(left, m, k, false), new GemmOperand(right, k, n, true), 1f, 0f, output, m, n, k);
+                DotProductGemm.Run(new GemmRectangle(problem, 0, m, 0, n), null);
+            }
+        });
+    }
 }

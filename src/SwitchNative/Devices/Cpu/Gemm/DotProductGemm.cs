@@ -38,6 +38,9 @@ internal static unsafe class DotProductGemm
     private const int ShallowRows = 64;
     private const int MinimumDepth = 64;
 
+    /// <summary>Most rows a rectangle may have here (its tails buffer is on the stack); few-rows products have at most 192.</summary>
+    public const int MaximumRows = 256;
+
     /// <summary>
     /// Whether a few-rows product C = A·Bᵀ (row-major A, transposed B) runs here: decided by the
     /// product's M and K alone, so a product is summed the same way on any number of threads.
@@ -53,6 +56,7 @@ internal static unsafe class DotProductGemm
     {
         var problem = rectangle.Problem;
         if (!Suits(problem)) throw new ArgumentException("the dot-product GEMM reads a row-major A and a transposed B", nameof(rectangle));
+        if (rectangle.RowCount > MaximumRows) throw new ArgumentException($"the dot-product GEMM takes at most {MaximumRows} rows at once, not {rectangle.RowCount}", nameof(rectangle));
         const int rows = DotProductKernel512.Rows, columns = DotProductKernel512.Columns, step = DotProductKernel512.StepDepth;
         int depth = problem.K, whole = depth / step * step, tail = depth - whole;
         long ldc = problem.N;
