@@ -1,10 +1,11 @@
-// The dot-product few-rows GEMM (C = A·Bᵀ with both operands' rows read in place, AVX-512)
-// checked on its own against a double-precision product: row counts around its 4-row tiles and
-// up to the few-rows limit, column counts around its 6-column tiles, depths around its 16-value
-// steps (whole, with a tail, shallow enough that only few rows take this path), both β forms and
-// 1 and 2 threads. Its tile must give every element the same bits wherever the element lies, so
-// a ragged tile is checked against a whole one bit for bit (CpuDeterminismTests checks whole
-// products, tails included, across thread counts).
+// The dot-product few-rows GEMM (C = A·Bᵀ with both operands' rows read in place) checked on its
+// own against a double-precision product, for both tiles (AVX-512's 4×6 and AVX2 + FMA's 3×4)
+// wherever the machine runs them: row counts around the tiles' rows and up to the few-rows limit,
+// column counts around their columns, depths around their 16- and 8-value steps (whole, with a
+// tail, shallow enough that only few rows take this path), both β forms and 1 and 2 threads. A
+// tile must give every element the same bits wherever the element lies, so a ragged tile is
+// checked against a whole one bit for bit (CpuDeterminismTests checks whole products, tails
+// included, across thread counts).
 using System.Runtime.Intrinsics.X86;
 using SwitchNative.Devices.Cpu;
 using SwitchNative.Devices.Cpu.Gemm;
@@ -22,20 +23,24 @@ public sealed unsafe class DotProductGemmTests
         }
         from beta in new[] { 0f, 1f }
         from threads in new[] { 1, 2 }
-        select new object[] { shape.M, shape.K, shape.N, beta, threads };
+        from wide in new[] { true, false }
+        select new object[] { shape.M, shape.K, shape.N, beta, threads, wide };
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Matches_a_double_precision_product(int m, int k, int n, float beta, int threads)
+    // wide: the AVX-512 tile (4×6), else the AVX2 + FMA one (3×4).
+    public void Matches_a_double_precision_product(int m, int k, int n, float beta, int threads, bool wide)
     {
         using var parallel = new CpuParallel(threads);
-        if (!Avx512F.IsSupported)
+        var path = wide ? GemmFewRowsPath.StreamedVector512 : GemmFewRowsPath.StreamedVector256;
+        if (!Supported(wide))
         {
-            // Without AVX-512 the path that holds it must refuse to be switched on.
-            Assert.Throws<ArgumentException>(() => new PackedGemm<MicroKernel256, MicroKernel256>(parallel, GemmFewRowsPath.StreamedVector512));
+            // Without the instructions the path that holds the tile must refuse to be switched on.
+            Assert.Throws<ArgumentException>(() => new PackedGemm<MicroKernel256, MicroKernel256>(parallel, path));
             return;
         }
-        using var gemm = new PackedGemm<TallMicroKernel512, MicroKernel512>(parallel, GemmFewRowsPath.StreamedVector512);
+        using PackedGemm<TallMicroKernel512, MicroKernel512>? gemm512 = wide ? new(parallel, path) : null;
+        using PackedGemm<MicroKernel256, MicroKernel256>? gemm256 = wide ? null : new(parallel, path);
         var a = TestData.Uniform(m * k, seed: 51);
         var bTransposed = TestData.Uniform(n * k, seed: 52);
         // β = 0 must ignore what C holds, NaN included.
@@ -46,57 +51,76 @@ public sealed unsafe class DotProductGemmTests
         {
             var problem = new GemmProblem(new GemmOperand(left, m, k, false), new GemmOperand(right, k, n, true), alpha, beta, output, m, n, k);
             Assert.True(DotProductGemm.Suits(problem), $"{m}×{k}×{n} should take the dot-product path");
-            gemm.RunBatch([problem]);
+            if (gemm512 is not null) gemm512.RunBatch([problem]);
+            else gemm256!.RunBatch([problem]);
         }
-        exact.AssertWithinRounding(c, $"{m}×{k}×{n} β={beta}");
+        exact.AssertWithinRounding(c, $"{path} {m}×{k}×{n} β={beta}");
     }
 
     [Theory]
-    [InlineData(16)]
-    [InlineData(48)]
-    [InlineData(512)]
-    public void A_ragged_tile_gives_each_element_the_bits_of_a_whole_one(int depth)
+    [InlineData(16, true)]
+    [InlineData(48, true)]
+    [InlineData(512, true)]
+    [InlineData(8, false)]
+    [InlineData(40, false)]
+    [InlineData(512, false)]
+    public void A_ragged_tile_gives_each_element_the_bits_of_a_whole_one(int depth, bool wide)
     {
-        if (!Avx512F.IsSupported)
+        if (!Supported(wide))
         {
-            // The kernel needs AVX-512, and nothing reaches it without: its path refuses to be switched on.
+            // Nothing reaches the tile without its instructions: its path refuses to be switched on.
             using var parallel = new CpuParallel(1);
-            Assert.Throws<ArgumentException>(() => new PackedGemm<MicroKernel256, MicroKernel256>(parallel, GemmFewRowsPath.StreamedVector512));
+            Assert.Throws<ArgumentException>(() => new PackedGemm<MicroKernel256, MicroKernel256>(parallel, wide ? GemmFewRowsPath.StreamedVector512 : GemmFewRowsPath.StreamedVector256));
             return;
         }
-        const int rows = DotProductKernel512.Rows, columns = DotProductKernel512.Columns;
+        if (wide) RaggedAgainstWhole<DotProductKernel512>(depth);
+        else RaggedAgainstWhole<DotProductKernel256>(depth);
+    }
+
+    private static void RaggedAgainstWhole<TKernel>(int depth) where TKernel : struct, IDotProductKernel
+    {
+        int rows = TKernel.Rows, columns = TKernel.Columns;
         var a = TestData.Uniform(rows * depth, seed: 54);
         var b = TestData.Uniform(columns * depth, seed: 55);
         var whole = new float[rows * columns];
         var single = new float[1];
         fixed (float* left = a, right = b, tile = whole, element = single)
         {
-            DotProductKernel512.Run(depth, left, depth, rows, right, depth, columns, 1f, false, tile, columns, null, 0);
+            TKernel.Run(depth, left, depth, rows, right, depth, columns, 1f, false, tile, columns, null, 0);
             for (int i = 0; i < rows; i++)
                 for (int j = 0; j < columns; j++)
                 {
                     // The element alone, as a 1 × 1 tile, accumulated onto zero.
                     *element = 0f;
-                    DotProductKernel512.Run(depth, left + i * depth, depth, 1, right + j * depth, depth, 1, 1f, true, element, 1, null, 0);
+                    TKernel.Run(depth, left + i * depth, depth, 1, right + j * depth, depth, 1, 1f, true, element, 1, null, 0);
                     Assert.True(BitConverter.SingleToInt32Bits(whole[i * columns + j]) == BitConverter.SingleToInt32Bits(*element),
-                        $"depth {depth} element ({i}, {j}): whole tile {whole[i * columns + j]:R}, alone {*element:R}");
+                        $"{typeof(TKernel).Name} depth {depth} element ({i}, {j}): whole tile {whole[i * columns + j]:R}, alone {*element:R}");
                 }
         }
     }
 
+    private static bool Supported(bool wide) => wide ? Avx512F.IsSupported : Avx2.IsSupported && Fma.IsSupported;
+
     [Theory]
-    [InlineData(0, 6, 16)]
-    [InlineData(5, 6, 16)]
-    [InlineData(4, 0, 16)]
-    [InlineData(4, 7, 16)]
-    [InlineData(4, 6, 0)]
-    [InlineData(4, 6, 37)] // the tails past whole steps are DotProductGemm's to add
-    public void Refuses_tiles_it_does_not_hold(int rows, int columns, int depth)
+    [InlineData(0, 6, 16, true)]
+    [InlineData(5, 6, 16, true)]
+    [InlineData(4, 0, 16, true)]
+    [InlineData(4, 7, 16, true)]
+    [InlineData(4, 6, 0, true)]
+    [InlineData(4, 6, 37, true)] // the tails past whole steps are DotProductGemm's to add
+    [InlineData(4, 4, 8, false)]
+    [InlineData(3, 5, 8, false)]
+    [InlineData(3, 4, 12, false)]
+    public void Refuses_tiles_it_does_not_hold(int rows, int columns, int depth, bool wide)
     {
         var buffer = new float[64];
         Assert.Throws<ArgumentOutOfRangeException>(() =>
         {
-            fixed (float* pointer = buffer) DotProductKernel512.Run(depth, pointer, 16, rows, pointer, 16, columns, 1f, false, pointer, 6, null, 0);
+            fixed (float* pointer = buffer)
+            {
+                if (wide) DotProductKernel512.Run(depth, pointer, 16, rows, pointer, 16, columns, 1f, false, pointer, 6, null, 0);
+                else DotProductKernel256.Run(depth, pointer, 8, rows, pointer, 8, columns, 1f, false, pointer, 4, null, 0);
+            }
         });
     }
 
@@ -112,7 +136,7 @@ public sealed unsafe class DotProductGemmTests
             fixed (float* left = a, right = b, output = c)
             {
                 var problem = new GemmProblem(new GemmOperand(left, m, k, false), new GemmOperand(right, k, n, true), 1f, 0f, output, m, n, k);
-                DotProductGemm.Run(new GemmRectangle(problem, 0, m, 0, n), null);
+                DotProductGemm.Run<DotProductKernel512>(new GemmRectangle(problem, 0, m, 0, n), null);
             }
         });
     }

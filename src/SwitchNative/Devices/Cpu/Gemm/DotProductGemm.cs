@@ -1,15 +1,15 @@
-// Products with few rows and a transposed B (AVX-512): C = A·Bᵀ with A [M, K] and Bᵀ [N, K] both
+// Products with few rows and a transposed B (AVX-512 or AVX2 + FMA): C = A·Bᵀ with A [M, K] and Bᵀ [N, K] both
 // row-major, so every element of C is the dot product of two contiguous rows. This is the Switch
 // layer's forward x·Wᵀ on an expert's tokens (its weights are stored [out, in]).
 //
 // The packed path copied Bᵀ into panels first, a transpose of every weight for the few rows that
 // use it, and read the copy back; the streamed path's broadcasts would read Bᵀ's columns, NR
 // strided rows per step (0.61–1.04× packed). Here nothing is copied: a tile of 4 rows × 6 columns
-// of C (DotProductKernel512) reads 4 rows of A and 6 rows of Bᵀ straight along K, and the 6 rows
-// of Bᵀ (6·K floats, contiguous) stay in L1 while the tile walks down all of the rectangle's rows;
-// A's rows (at most 192 × K floats) come from L2. While one group of 6 rows of Bᵀ is in use, the
-// next group is requested into L2, a share of its lines per tile; the rectangle's last group
-// requests the next rectangle's first.
+// of C (DotProductKernel512; 3 × 4 on AVX2, DotProductKernel256) reads 4 rows of A and 6 rows of
+// Bᵀ straight along K, and the 6 rows of Bᵀ (6·K floats, contiguous) stay in L1 while the tile
+// walks down all of the rectangle's rows; A's rows (at most 192 × K floats) come from L2. While
+// one group of 6 rows of Bᵀ is in use, the next group is requested into L2, a share of its lines
+// per tile; the rectangle's last group requests the next rectangle's first.
 //
 //   for each group of 6 columns of the rectangle:      (6 rows of Bᵀ)
 //     for each 4 rows of the rectangle: one tile, the whole of K, straight into C
@@ -24,6 +24,10 @@
 // adding up its lanes is paid over few steps: K = 384 with 128 rows 1.03, 64 rows × 256 1.01;
 // in a first version, 128 rows × 256 lost (0.89–0.93) while 16 rows gained 1.87 and one row 2.8,
 // so below K = 384 this path takes products of at most 64 rows only.
+// The AVX2 tile against the AVX2 packed path (the same machine with Vector256 only, 1 thread):
+// 64 experts × 512 × 2048 uneven 1.29 (1.29 on 2 threads), 64 rows 1.23, 22 rows 1.52; × 2048 ×
+// 512 uneven 1.38; 16 rows × 512 × 2048 2.3; 8 experts × 512 × 256 at 128 rows 1.16; 64 rows ×
+// 256 × 512 1.14; 128 rows × 384 × 512 1.15. Same rule.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
@@ -48,16 +52,16 @@ internal static unsafe class DotProductGemm
     public static bool Suits(GemmProblem problem) =>
         !problem.A.Transposed && problem.B.Transposed && (problem.K >= AnyRowsDepth || (problem.M <= ShallowRows && problem.K >= MinimumDepth));
 
-    /// <summary>Computes one rectangle of a product that <see cref="Suits"/>: C (+)= α·A·Bᵀ over its rows and columns.</summary>
+    /// <summary>Computes one rectangle of a product that <see cref="Suits"/> on <typeparamref name="TKernel"/>'s tiles: C (+)= α·A·Bᵀ over its rows and columns.</summary>
     /// <param name="rectangle">The rows and columns of C to compute.</param>
     /// <param name="next">The rectangle this thread will likely take next, whose first rows of Bᵀ the last tiles request.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(GemmRectangle rectangle, GemmRectangle? next)
+    public static void Run<TKernel>(GemmRectangle rectangle, GemmRectangle? next) where TKernel : struct, IDotProductKernel
     {
         var problem = rectangle.Problem;
         if (!Suits(problem)) throw new ArgumentException("the dot-product GEMM reads a row-major A and a transposed B", nameof(rectangle));
         if (rectangle.RowCount > MaximumRows) throw new ArgumentException($"the dot-product GEMM takes at most {MaximumRows} rows at once, not {rectangle.RowCount}", nameof(rectangle));
-        const int rows = DotProductKernel512.Rows, columns = DotProductKernel512.Columns, step = DotProductKernel512.StepDepth;
+        int rows = TKernel.Rows, columns = TKernel.Columns, step = TKernel.StepDepth;
         int depth = problem.K, whole = depth / step * step, tail = depth - whole;
         long ldc = problem.N;
         int tiles = (rectangle.RowCount + rows - 1) / rows;
@@ -68,64 +72,67 @@ internal static unsafe class DotProductGemm
         // pass over each group's tiles (the same for every element, so still position-free).
         float* aTails = stackalloc float[tail > 0 ? rectangle.RowCount * step : 0];
         float* bTails = stackalloc float[tail > 0 ? columns * step : 0];
-        if (tail > 0) CopyTails(a + whole, depth, rectangle.RowCount, tail, aTails);
+        if (tail > 0) CopyTails(a + whole, depth, rectangle.RowCount, tail, step, aTails);
         for (int column = rectangle.ColumnStart; column < columnEnd; column += columns)
         {
             int width = Math.Min(columns, columnEnd - column);
             float* b = problem.B.Data + (long)column * depth;
-            long lines = NextGroup(rectangle, column + columns, next, out float* prefetch);
+            long lines = NextGroup(rectangle, column, columns, next, out float* prefetch);
             long linesPerTile = (lines + tiles - 1) / tiles;
             for (int tile = 0; tile < tiles; tile++)
             {
                 int row = tile * rows, height = Math.Min(rows, rectangle.RowCount - row);
                 long first = Math.Min(tile * linesPerTile, lines), count = Math.Min(linesPerTile, lines - first);
-                // A tile requests one line per step; a shallow one asks for the rest up front.
-                long inSteps = Math.Min(count, whole / step);
+                // A tile requests one line per 16 values of depth; a shallow one asks for the rest up front.
+                long inSteps = Math.Min(count, whole / LineFloats);
                 if (Sse.IsSupported)
-                    for (long line = inSteps; line < count; line++) Sse.Prefetch1(prefetch + (first + line) * step);
+                    for (long line = inSteps; line < count; line++) Sse.Prefetch1(prefetch + (first + line) * LineFloats);
                 float* target = problem.C + (long)(rectangle.RowStart + row) * ldc + column;
-                DotProductKernel512.Run(whole, a + (long)row * depth, depth, height, b, depth, width,
-                    problem.Alpha, problem.Beta != 0f, target, ldc, prefetch + first * step, (int)inSteps);
+                TKernel.Run(whole, a + (long)row * depth, depth, height, b, depth, width,
+                    problem.Alpha, problem.Beta != 0f, target, ldc, prefetch + first * LineFloats, (int)inSteps);
             }
             if (tail == 0) continue;
-            CopyTails(b + whole, depth, width, tail, bTails);
+            CopyTails(b + whole, depth, width, tail, step, bTails);
             for (int tile = 0; tile < tiles; tile++)
             {
                 int row = tile * rows, height = Math.Min(rows, rectangle.RowCount - row);
                 float* target = problem.C + (long)(rectangle.RowStart + row) * ldc + column;
-                DotProductKernel512.Run(step, aTails + (long)row * step, step, height, bTails, step, width, problem.Alpha, accumulate: true, target, ldc, null, 0);
+                TKernel.Run(step, aTails + (long)row * step, step, height, bTails, step, width, problem.Alpha, accumulate: true, target, ldc, null, 0);
             }
         }
     }
 
-    // target[r·16 + q] = source[r·stride + q] for q < tail, 0 up to 16, for each of `count` rows.
-    private static void CopyTails(float* source, long stride, int count, int tail, float* target)
+    // target[r·step + q] = source[r·stride + q] for q < tail, 0 up to step, for each of `count` rows.
+    private static void CopyTails(float* source, long stride, int count, int tail, int step, float* target)
     {
         for (int r = 0; r < count; r++)
-            for (int q = 0; q < DotProductKernel512.StepDepth; q++)
-                target[(long)r * DotProductKernel512.StepDepth + q] = q < tail ? source[r * stride + q] : 0f;
+            for (int q = 0; q < step; q++)
+                target[(long)r * step + q] = q < tail ? source[r * stride + q] : 0f;
     }
 
-    // The rows of Bᵀ the tiles after the current group read first (contiguous: 6·K floats from
-    // column `column`): their start, and the count of 16-float lines returned; the rectangle's
-    // next group, else the next rectangle's first if it runs here too, else none.
-    private static long NextGroup(GemmRectangle rectangle, int column, GemmRectangle? next, out float* start)
+    // Floats of one cache line: the unit of the next group's prefetch.
+    private const int LineFloats = GemmSourcePrefetch.FloatsPerLine;
+
+    // The rows of Bᵀ the tiles after the group at `column` read first (contiguous: `columns`·K
+    // floats): their start, and the count of cache lines returned; the rectangle's next group,
+    // else the next rectangle's first if it runs here too, else none.
+    private static long NextGroup(GemmRectangle rectangle, int column, int columns, GemmRectangle? next, out float* start)
     {
         var problem = rectangle.Problem;
         int columnEnd = rectangle.ColumnStart + rectangle.ColumnCount;
-        if (column < columnEnd)
+        if (column + columns < columnEnd)
         {
-            start = problem.B.Data + (long)column * problem.K;
-            return Lines(Math.Min(DotProductKernel512.Columns, columnEnd - column), problem.K);
+            start = problem.B.Data + (long)(column + columns) * problem.K;
+            return Lines(Math.Min(columns, columnEnd - column - columns), problem.K);
         }
         if (next is { } following && following.ColumnCount > 0 && Suits(following.Problem))
         {
             start = following.Problem.B.Data + (long)following.ColumnStart * following.Problem.K;
-            return Lines(Math.Min(DotProductKernel512.Columns, following.ColumnCount), following.Problem.K);
+            return Lines(Math.Min(columns, following.ColumnCount), following.Problem.K);
         }
         start = null;
         return 0;
     }
 
-    private static long Lines(int rowsOfB, int depth) => ((long)rowsOfB * depth + DotProductKernel512.StepDepth - 1) / DotProductKernel512.StepDepth;
+    private static long Lines(int rowsOfB, int depth) => ((long)rowsOfB * depth + LineFloats - 1) / LineFloats;
 }

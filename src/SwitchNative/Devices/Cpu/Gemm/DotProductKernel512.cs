@@ -23,30 +23,19 @@ using System.Runtime.Intrinsics.X86;
 namespace SwitchNative.Devices.Cpu.Gemm;
 
 /// <summary>A 4×6 tile of dot products of rows of A and rows of Bᵀ, with Vector512 FMAs.</summary>
-internal static unsafe class DotProductKernel512
+internal readonly unsafe struct DotProductKernel512 : IDotProductKernel
 {
-    /// <summary>Rows of A (rows of C) a tile takes.</summary>
-    public const int Rows = 4;
+    public static int Rows => 4;
+    public static int Columns => 6;
+    public static int StepDepth => 16;
 
-    /// <summary>Rows of Bᵀ (columns of C) a tile takes.</summary>
-    public const int Columns = 6;
-
-    /// <summary>Depth values of each row loaded per step: one Vector512.</summary>
-    public const int StepDepth = 16;
-
-    /// <summary>
-    /// <c>C[i, j] (+)= α·Σ_p a[i·lda + p]·b[j·ldb + p]</c> for i &lt; <paramref name="rows"/> (at most 4),
-    /// j &lt; <paramref name="columns"/> (at most 6), p &lt; <paramref name="depth"/> (a multiple of 16); C overwritten unless
-    /// <paramref name="accumulate"/>. One line of <paramref name="prefetch"/> is requested into L2 at
-    /// each of the first <paramref name="prefetchLines"/> whole steps (the next tiles' rows of Bᵀ).
-    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int depth, float* a, long lda, int rows, float* b, long ldb, int columns, float alpha, bool accumulate, float* c, long ldc, float* prefetch, int prefetchLines)
     {
         if (rows < 1 || rows > Rows || columns < 1 || columns > Columns)
             throw new ArgumentOutOfRangeException(nameof(rows), $"a dot-product tile takes 1–{Rows} rows and 1–{Columns} columns, not {rows} × {columns}");
-        if (depth <= 0 || depth % StepDepth != 0)
-            throw new ArgumentOutOfRangeException(nameof(depth), depth, $"a dot-product tile runs whole steps of {StepDepth}");
+        if (depth <= 0 || depth % 16 != 0)
+            throw new ArgumentOutOfRangeException(nameof(depth), depth, "a dot-product tile runs whole steps of 16");
         // Missing rows and columns of a ragged tile repeat the last one; their sums are dropped.
         float* a0 = a, a1 = a + Math.Min(1, rows - 1) * lda, a2 = a + Math.Min(2, rows - 1) * lda, a3 = a + Math.Min(3, rows - 1) * lda;
         float* b0 = b, b1 = b + Math.Min(1, columns - 1) * ldb, b2 = b + Math.Min(2, columns - 1) * ldb;
@@ -55,8 +44,9 @@ internal static unsafe class DotProductKernel512
         Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c24 = default, c25 = default;
         Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default, c34 = default, c35 = default;
-        long prefetchEnd = Math.Min((long)prefetchLines * StepDepth, depth);
-        for (long p = 0; p < depth; p += StepDepth)
+        // A step reads one line of each row, so the prefetch walks a line per step.
+        long prefetchEnd = Math.Min((long)prefetchLines * 16, depth);
+        for (long p = 0; p < depth; p += 16)
         {
             if (p < prefetchEnd) Sse.Prefetch1(prefetch + p);
             var x0 = Vector512.Load(a0 + p);

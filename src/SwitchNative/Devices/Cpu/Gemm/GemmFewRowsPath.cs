@@ -10,6 +10,6 @@ internal enum GemmFewRowsPath
     /// <summary>Read a row-major B in place with the AVX-512 streamed-B kernels, and a transposed B with the dot-product kernel where it gains.</summary>
     StreamedVector512,
 
-    /// <summary>Read a row-major B in place with the AVX2 + FMA streamed-B kernels.</summary>
+    /// <summary>Read a row-major B in place with the AVX2 + FMA streamed-B kernels, and a transposed B with the dot-product kernel where it gains.</summary>
     StreamedVector256,
 }

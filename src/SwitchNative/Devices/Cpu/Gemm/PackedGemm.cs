@@ -50,7 +50,7 @@
 //  - Few rows (M ≤ MC = 192, an expert's tokens): every B block is used by those few rows
 //    only, so reading B dominates. With a row-major B, StreamedBGemm reads B in place
 //    instead of packing it (see there; AVX-512 or AVX2 + FMA); with a transposed B,
-//    DotProductGemm reads A's and Bᵀ's rows in place on AVX-512 where it gains. Otherwise the
+//    DotProductGemm reads A's and Bᵀ's rows in place (the same) where it gains. Otherwise the
 //    classic loops (jc by 512 → pc by 256 → pack B → ic → pack A) with 8 × 32 tiles (less
 //    padding than 12-row ones) down each column, so a B micro-panel (256 × NR) stays in L1, and
 //    the next B block's source is prefetched from inside the micro-kernel (GemmSourcePrefetch),
@@ -214,17 +214,22 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
     // packed (64 experts of 64 rows, K·N = 512·2048 and 2048·512, KC 64 and 256).
     private static bool Streamed(GemmProblem problem, GemmFewRowsPath fewRowsPath) => fewRowsPath != GemmFewRowsPath.Packed && FewRows(problem) && !problem.B.Transposed;
 
-    // Few rows with a transposed B run as dot products of rows read in place (DotProductGemm), on
-    // AVX-512, where DotProductGemm.Suits says they gain; otherwise on the packed path.
+    // Few rows with a transposed B run as dot products of rows read in place (DotProductGemm, on
+    // the streamed paths' vector width), where DotProductGemm.Suits says they gain; otherwise on
+    // the packed path.
     private static bool DotProducts(GemmProblem problem, GemmFewRowsPath fewRowsPath) =>
-        fewRowsPath == GemmFewRowsPath.StreamedVector512 && FewRows(problem) && DotProductGemm.Suits(problem);
+        fewRowsPath != GemmFewRowsPath.Packed && FewRows(problem) && DotProductGemm.Suits(problem);
 
     // The loops over one rectangle on the calling thread, with its packing buffers.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunRectangle(GemmRectangle rectangle, GemmRectangle? next, float* packedA, float* packedB)
     {
         if (!FewRows(rectangle.Problem)) RunManyRows(rectangle, packedA, packedB);
-        else if (DotProducts(rectangle.Problem, _fewRowsPath)) DotProductGemm.Run(rectangle, next);
+        else if (DotProducts(rectangle.Problem, _fewRowsPath))
+        {
+            if (_fewRowsPath == GemmFewRowsPath.StreamedVector512) DotProductGemm.Run<DotProductKernel512>(rectangle, next);
+            else DotProductGemm.Run<DotProductKernel256>(rectangle, next);
+        }
         else if (!Streamed(rectangle.Problem, _fewRowsPath)) RunFewRows(rectangle, next, packedA, packedB);
         else if (_fewRowsPath == GemmFewRowsPath.StreamedVector512) StreamedBGemm.Run<StreamedBVector512>(rectangle, packedA, packedB);
         else StreamedBGemm.Run<StreamedBVector256>(rectangle, packedA, packedB);
