@@ -29,33 +29,9 @@ public sealed unsafe class DotProductGemmTests
     [Theory]
     [MemberData(nameof(Shapes))]
     // wide: the AVX-512 tile (4×6), else the AVX2 + FMA one (3×4).
-    public void Matches_a_double_precision_product(int m, int k, int n, float beta, int threads, bool wide)
-    {
-        using var parallel = new CpuParallel(threads);
-        var path = wide ? GemmFewRowsPath.StreamedVector512 : GemmFewRowsPath.StreamedVector256;
-        if (!Supported(wide))
-        {
-            // Without the instructions the path that holds the tile must refuse to be switched on.
-            Assert.Throws<ArgumentException>(() => new PackedGemm<MicroKernel256, MicroKernel256>(parallel, path));
-            return;
-        }
-        using PackedGemm<TallMicroKernel512, MicroKernel512>? gemm512 = wide ? new(parallel, path) : null;
-        using PackedGemm<MicroKernel256, MicroKernel256>? gemm256 = wide ? null : new(parallel, path);
-        var a = TestData.Uniform(m * k, seed: 51);
-        var bTransposed = TestData.Uniform(n * k, seed: 52);
-        // β = 0 must ignore what C holds, NaN included.
-        var c = beta == 0f ? Enumerable.Repeat(float.NaN, m * n).ToArray() : TestData.Uniform(m * n, seed: 53);
-        const float alpha = 1.5f;
-        var exact = new ExactProduct(a, bTransposed, transposedB: true, c, m, k, n, alpha, beta);
-        fixed (float* left = a, right = bTransposed, output = c)
-        {
-            var problem = new GemmProblem(new GemmOperand(left, m, k, false), new GemmOperand(right, k, n, true), alpha, beta, output, m, n, k);
-            Assert.True(DotProductGemm.Suits(problem), $"{m}×{k}×{n} should take the dot-product path");
-            if (gemm512 is not null) gemm512.RunBatch([problem]);
-            else gemm256!.RunBatch([problem]);
-        }
-        exact.AssertWithinRounding(c, $"{path} {m}×{k}×{n} β={beta}");
-    }
+    public void Matches_a_double_precision_product(int m, int k, int n, float beta, int threads, bool wide) =>
+        FewRowsPathCheck.MatchesExactProduct(m, k, n, beta, threads, wide, transposedB: true, seed: 51,
+            problem => Assert.True(DotProductGemm.Suits(problem), $"{m}×{k}×{n} should take the dot-product path"));
 
     [Theory]
     [InlineData(16, true)]

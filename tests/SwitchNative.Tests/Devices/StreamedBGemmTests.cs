@@ -4,15 +4,9 @@
 // kernels, and the fused group-and-residual pass of 17–24 rows; depths around its 64-step
 // blocks; column counts that leave ragged tiles of every kernel width and cross its 2048-column
 // block; and the β forms.
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
-using SwitchNative.Devices.Cpu;
-using SwitchNative.Devices.Cpu.Gemm;
-using SwitchNative.Tests.Infrastructure;
-
 namespace SwitchNative.Tests.Devices;
 
-public sealed unsafe class StreamedBGemmTests
+public sealed class StreamedBGemmTests
 {
     public static IEnumerable<object[]> Shapes() =>
         from shape in new (int M, int K, int N)[]
@@ -34,30 +28,6 @@ public sealed unsafe class StreamedBGemmTests
     [Theory]
     [MemberData(nameof(Shapes))]
     // wide: the AVX-512 kernels, else the AVX2 + FMA ones.
-    public void Matches_a_double_precision_product(int m, int k, int n, float beta, int threads, bool wide)
-    {
-        using var parallel = new CpuParallel(threads);
-        var path = wide ? GemmFewRowsPath.StreamedVector512 : GemmFewRowsPath.StreamedVector256;
-        if (wide ? !Avx512F.IsSupported : !(Avx2.IsSupported && Fma.IsSupported))
-        {
-            // Where the machine lacks the instructions, the path must refuse to be switched on.
-            Assert.Throws<ArgumentException>(() => new PackedGemm<MicroKernel256, MicroKernel256>(parallel, path));
-            return;
-        }
-        using PackedGemm<TallMicroKernel512, MicroKernel512>? gemm512 = wide ? new(parallel, path) : null;
-        using PackedGemm<MicroKernel256, MicroKernel256>? gemm256 = wide ? null : new(parallel, path);
-        var a = TestData.Uniform(m * k, seed: 31);
-        var b = TestData.Uniform(k * n, seed: 32);
-        // β = 0 must ignore what C holds, NaN included.
-        var c = beta == 0f ? Enumerable.Repeat(float.NaN, m * n).ToArray() : TestData.Uniform(m * n, seed: 33);
-        const float alpha = 1.5f;
-        var exact = new ExactProduct(a, b, transposedB: false, c, m, k, n, alpha, beta);
-        fixed (float* left = a, right = b, output = c)
-        {
-            var problem = new GemmProblem(new GemmOperand(left, m, k, false), new GemmOperand(right, k, n, false), alpha, beta, output, m, n, k);
-            if (gemm512 is not null) gemm512.RunBatch([problem]);
-            else gemm256!.RunBatch([problem]);
-        }
-        exact.AssertWithinRounding(c, $"{path} {m}×{k}×{n} β={beta}");
-    }
+    public void Matches_a_double_precision_product(int m, int k, int n, float beta, int threads, bool wide) =>
+        FewRowsPathCheck.MatchesExactProduct(m, k, n, beta, threads, wide, transposedB: false, seed: 31);
 }
