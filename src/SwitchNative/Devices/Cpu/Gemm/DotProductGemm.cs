@@ -21,13 +21,19 @@
 // path copies all of Bᵀ for it); the training model's second expert product, 8 experts × 512 ×
 // 256, 1.11 at 128 rows, 1.25 at 150, 1.34 at 100 (1.11 on 2 threads); 2 threads, 64 experts
 // uneven: × 512 × 2048 1.33, × 2048 × 512 1.04. Where K is shallow the tile's fixed cost of
-// adding up its lanes is paid over few steps: K = 384 with 128 rows 1.03, 64 rows × 256 1.01;
-// in a first version, 128 rows × 256 lost (0.89–0.93) while 16 rows gained 1.87 and one row 2.8,
-// so below K = 384 this path takes products of at most 64 rows only.
+// adding up its lanes is paid over few steps, while the packed path's cost of copying Bᵀ is
+// shared by fewer rows the fewer there are (8 experts × K × 1024, rows: time ratio):
+//   K = 64:  1: 2.2, 4: 2.8, 8: 1.18, 16: 0.98, 32: 0.80, 64 (N = 512): 0.66
+//   K = 128: 1: 2.1, 4: 2.8, 8: 1.48, 16: 1.28, 32: 1.07, 64 (N = 512): 0.86
+//   K = 192: 32: 1.12, 64 (N = 512): 0.91;  K = 256: 8: 1.50, 16: 1.53, 32: 1.37, 64 (N = 512):
+//   1.01–1.04, 128 (N = 512, a first version): 0.89–0.93;  K = 320: 64: 1.17, 128: 1.00;
+//   K = 384 with 128 rows × 512: 1.03.
+// So below K = 384 this path takes products of at most K / 8 rows, from K = 64 (below it a
+// tile's steps are too few to matter either way: K = 16–48 measured 1.00).
 // The AVX2 tile against the AVX2 packed path (the same machine with Vector256 only, 1 thread):
 // 64 experts × 512 × 2048 uneven 1.29 (1.29 on 2 threads), 64 rows 1.23, 22 rows 1.52; × 2048 ×
 // 512 uneven 1.38; 16 rows × 512 × 2048 2.3; 8 experts × 512 × 256 at 128 rows 1.16; 64 rows ×
-// 256 × 512 1.14; 128 rows × 384 × 512 1.15. Same rule.
+// 256 × 512 1.14; 128 rows × 384 × 512 1.15. Same rule (which leaves the 64 × 256 case packed).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
@@ -36,10 +42,10 @@ namespace SwitchNative.Devices.Cpu.Gemm;
 /// <summary>The few-rows GEMM with a transposed B, as dot products of rows read in place.</summary>
 internal static unsafe class DotProductGemm
 {
-    // Smallest K at which any few-rows product gains, and the most rows at which one with a
-    // smaller K (but at least MinimumDepth) still does (see the top of the file).
+    // Smallest K at which any few-rows product gains; below it, from MinimumDepth up, products
+    // of at most K / DepthPerRow rows (see the top of the file).
     private const int AnyRowsDepth = 384;
-    private const int ShallowRows = 64;
+    private const int DepthPerRow = 8;
     private const int MinimumDepth = 64;
 
     /// <summary>Most rows a rectangle may have here (its tails buffer is on the stack); few-rows products have at most 192.</summary>
@@ -50,7 +56,8 @@ internal static unsafe class DotProductGemm
     /// product's M and K alone, so a product is summed the same way on any number of threads.
     /// </summary>
     public static bool Suits(GemmProblem problem) =>
-        !problem.A.Transposed && problem.B.Transposed && (problem.K >= AnyRowsDepth || (problem.M <= ShallowRows && problem.K >= MinimumDepth));
+        !problem.A.Transposed && problem.B.Transposed
+        && (problem.K >= AnyRowsDepth || (problem.K >= MinimumDepth && (long)problem.M * DepthPerRow <= problem.K));
 
     /// <summary>Computes one rectangle of a product that <see cref="Suits"/> on <typeparamref name="TKernel"/>'s tiles: C (+)= α·A·Bᵀ over its rows and columns.</summary>
     /// <param name="rectangle">The rows and columns of C to compute.</param>
