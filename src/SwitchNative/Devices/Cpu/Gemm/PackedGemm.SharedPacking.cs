@@ -72,7 +72,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     //    64×6 tiles, not two bands of 32×12). 64 experts × 512 × 2048: 21 rows 1.08–1.10, 64 rows
     //    1.05–1.06, 109 rows 1.02–1.03, uneven 1.03–1.04; the training model's 8 experts of
     //    100–150 rows × 256 × 512 1.04–1.26 and × 512 × 256 1.08–1.47.
-    //  - Dot products (a transposed B on AVX-512, DotProductGemm): whole for the same reason as
+    //  - Dot products (a transposed B, DotProductGemm): whole for the same reason as
     //    streamed; against bands, 64 and 8 experts × 512 × 2048 with Bᵀ stored, uneven, 2 threads:
     //    78–83 % / 88–91 % of one product whole, 76–84 % / 88–90 % in bands (`compare gemm`, three
     //    runs each): alike.

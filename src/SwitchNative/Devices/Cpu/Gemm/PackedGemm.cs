@@ -60,8 +60,8 @@
 // Every C element is summed in the same order whatever the partition: the KC blocks (fixed
 // per product) run in sequence and every tile kernel sums each element's products in order
 // of p, with one FMA per step, so results do not depend on the thread count or the tile.
-// (DotProductGemm sums each element in sixteen lanes and then one fixed tree, the same for
-// every element wherever its tile lies, so the same holds there.)
+// (DotProductGemm sums each element in a vector's lanes, 16 or 8, and then one fixed tree, the
+// same for every element wherever its tile lies, so the same holds there.)
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
