@@ -48,6 +48,28 @@ public sealed class CpuDeterminismTests
     }
 
     [Fact]
+    public void Gemm_with_a_transposed_B_is_thread_count_invariant()
+    {
+        // C = A·Bᵀ with few rows (the Switch layer's x·Wᵀ). On AVX-512: (64, 512, 2100) and
+        // (150, 400, 40) run on the streamed-Bᵀ path, cut along columns across its 2048-column
+        // block and along rows into different row groups; (20, 512, 300) and (100, 2100, 50) run
+        // as dot products (too few rows; too deep). On AVX2 all four run as dot products.
+        foreach (var (m, k, n) in new[] { (64, 512, 2100), (150, 400, 40), (20, 512, 300), (100, 2100, 50) })
+        {
+            var a = TestData.Uniform(m * k, seed: 8);
+            var b = TestData.Uniform(n * k, seed: 9);
+            SameBitsForEveryThreadCount(device =>
+            {
+                using var left = device.FromArray<float>(a, [m, k]);
+                using var right = device.FromArray<float>(b, [n, k]);
+                using var c = device.Allocate([m, n]);
+                device.Gemm(left, false, right, true, 1f, 0f, c);
+                return device.ToArray(c);
+            }, $"GEMM {m}×{k}×{n}, B transposed");
+        }
+    }
+
+    [Fact]
     public void Gemm_packing_inside_its_tiles_is_thread_count_invariant()
     {
         // Many rows, row-major A and B, N ≤ 512: each thread packs its own B̃ from its first band's

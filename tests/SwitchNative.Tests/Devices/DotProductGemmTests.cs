@@ -5,7 +5,9 @@
 // tail, shallow enough that only few rows take this path), both β forms and 1 and 2 threads. A
 // tile must give every element the same bits wherever the element lies, so a ragged tile is
 // checked against a whole one bit for bit (CpuDeterminismTests checks whole products, tails
-// included, across thread counts).
+// included, across thread counts). On AVX-512 the products of 25 rows or more with a K of
+// 384–2048 run on StreamedTransposedBGemm instead (still checked here against the exact product);
+// (40, 2100, 30) keeps a many-row AVX-512 product on this path.
 using System.Runtime.Intrinsics.X86;
 using SwitchNative.Devices.Cpu;
 using SwitchNative.Devices.Cpu.Gemm;
@@ -20,11 +22,13 @@ public sealed unsafe class DotProductGemmTests
         {
             (1, 64, 1), (1, 100, 7), (3, 65, 6), (4, 64, 12), (5, 79, 13), (8, 64, 96), (16, 130, 37),
             (25, 200, 100), (40, 320, 70), (65, 384, 50), (100, 400, 31), (192, 513, 20), (33, 390, 700),
+            (40, 2100, 30), (24, 2049, 13),
         }
         from beta in new[] { 0f, 1f }
         from threads in new[] { 1, 2 }
         from wide in new[] { true, false }
         select new object[] { shape.M, shape.K, shape.N, beta, threads, wide };
+
 
     [Theory]
     [MemberData(nameof(Shapes))]

@@ -49,8 +49,10 @@
 //    because A then comes from memory.
 //  - Few rows (M ≤ MC = 192, an expert's tokens): every B block is used by those few rows
 //    only, so reading B dominates. With a row-major B, StreamedBGemm reads B in place
-//    instead of packing it (see there; AVX-512 or AVX2 + FMA); with a transposed B,
-//    DotProductGemm reads A's and Bᵀ's rows in place (the same) where it gains. Otherwise the
+//    instead of packing it (see there; AVX-512 or AVX2 + FMA); with a transposed B, from 25
+//    rows on AVX-512 StreamedTransposedBGemm reads Bᵀ's rows in place, C's tile held
+//    transposed, and otherwise DotProductGemm reads A's and Bᵀ's rows in place (the same)
+//    where it gains. Otherwise the
 //    classic loops (jc by 512 → pc by 256 → pack B → ic → pack A) with 8 × 32 tiles (less
 //    padding than 12-row ones) down each column, so a B micro-panel (256 × NR) stays in L1, and
 //    the next B block's source is prefetched from inside the micro-kernel (GemmSourcePrefetch),
@@ -61,7 +63,8 @@
 // per product) run in sequence and every tile kernel sums each element's products in order
 // of p, with one FMA per step, so results do not depend on the thread count or the tile.
 // (DotProductGemm sums each element in a vector's lanes, 16 or 8, and then one fixed tree, the
-// same for every element wherever its tile lies, so the same holds there.)
+// same for every element wherever its tile lies, so the same holds there; StreamedTransposedBGemm
+// sums over all of K in one chain, and picks the rows it leaves to dot-product tiles per product.)
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
@@ -117,7 +120,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
         _parallel = parallel;
         _fewRowsPath = fewRowsPath;
         // The streamed path borrows the same buffers: packed Ã in the first, the transposed C block in the second.
-        _packedA = new GemmWorkspace(Math.Max(Math.Max((long)RowChunk * DepthBlock, (long)RowBlock * FewRowsDepthBlock), StreamedBGemm.PackedAFloats(RowBlock)));
+        _packedA = new GemmWorkspace(Math.Max(Math.Max((long)RowChunk * DepthBlock, (long)RowBlock * FewRowsDepthBlock), Math.Max(StreamedBGemm.PackedAFloats(RowBlock), StreamedTransposedBGemm.PackedAFloats(RowBlock))));
         _packedB = new GemmWorkspace(Math.Max(Math.Max((long)DepthBlock * ColumnBlock, (long)FewRowsDepthBlock * FewRowsColumnBlock), StreamedBGemm.TransposedCFloats(RowBlock)));
     }
 
@@ -200,7 +203,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
         bool fewRows = FewRows(problem);
         int tile = splitColumns
             ? (fewRows ? TFewRowsKernel.Columns : TKernel.Columns)
-            : (!fewRows ? TKernel.Rows : Streamed(problem, fewRowsPath) ? StreamedBGemm.RowSplit : TFewRowsKernel.Rows);
+            : (!fewRows ? TKernel.Rows : Streamed(problem, fewRowsPath) || TransposedStreamed(problem, fewRowsPath) ? StreamedBGemm.RowSplit : TFewRowsKernel.Rows);
         return (splitColumns, tile, splitColumns ? problem.N : problem.M);
     }
 
@@ -209,14 +212,19 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
     private static bool FewRows(GemmProblem problem) => problem.M <= RowBlock;
 
     // Few rows with a row-major B run on StreamedBGemm unless the path is Packed. A transposed B
-    // ([N, K]: the Switch layer's forward x·Wᵀ, its weights stored [out, in]) is not streamed: a
-    // streamed tile reads it as NR strided columns, and a 64×6 kernel doing so measured 0.61–1.04×
-    // packed (64 experts of 64 rows, K·N = 512·2048 and 2048·512, KC 64 and 256).
+    // ([N, K]: the Switch layer's forward x·Wᵀ, its weights stored [out, in]) is not streamed in
+    // depth blocks: a tile then reads KC values of each of NR rows of Bᵀ and moves on, and a 64×6
+    // kernel doing so measured 0.61–1.04× packed (64 experts of 64 rows, K·N = 512·2048 and
+    // 2048·512, KC 64 and 256); StreamedTransposedBGemm's tiles read their rows of Bᵀ whole.
     private static bool Streamed(GemmProblem problem, GemmFewRowsPath fewRowsPath) => fewRowsPath != GemmFewRowsPath.Packed && FewRows(problem) && !problem.B.Transposed;
 
-    // Few rows with a transposed B run as dot products of rows read in place (DotProductGemm, on
-    // the streamed paths' vector width), where DotProductGemm.Suits says they gain; otherwise on
-    // the packed path.
+    // Few rows with a transposed B: from 25 rows on AVX-512, on StreamedTransposedBGemm where it
+    // Suits (K of 384–2048; cut along rows at multiples of 16, like StreamedBGemm, to keep padding
+    // low); otherwise as dot products of rows read in place (DotProductGemm, on the streamed paths'
+    // vector width), where DotProductGemm.Suits says they gain; otherwise on the packed path.
+    private static bool TransposedStreamed(GemmProblem problem, GemmFewRowsPath fewRowsPath) =>
+        fewRowsPath == GemmFewRowsPath.StreamedVector512 && FewRows(problem) && StreamedTransposedBGemm.Suits(problem);
+
     private static bool DotProducts(GemmProblem problem, GemmFewRowsPath fewRowsPath) =>
         fewRowsPath != GemmFewRowsPath.Packed && FewRows(problem) && DotProductGemm.Suits(problem);
 
@@ -225,6 +233,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
     private void RunRectangle(GemmRectangle rectangle, GemmRectangle? next, float* packedA, float* packedB)
     {
         if (!FewRows(rectangle.Problem)) RunManyRows(rectangle, packedA, packedB);
+        else if (TransposedStreamed(rectangle.Problem, _fewRowsPath)) StreamedTransposedBGemm.Run(rectangle, next, packedA, packedB);
         else if (DotProducts(rectangle.Problem, _fewRowsPath))
         {
             if (_fewRowsPath == GemmFewRowsPath.StreamedVector512) DotProductGemm.Run<DotProductKernel512>(rectangle, next);

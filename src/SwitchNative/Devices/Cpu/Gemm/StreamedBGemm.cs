@@ -363,7 +363,7 @@ internal static unsafe class StreamedBGemm
     // C[i, j] (+)= block[j·height + i] for i < rows, j < columns: 8×8 blocks through registers,
     // the ragged rest element by element.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WriteTransposed(float* block, int height, float* c, int ldc, int rows, int columns, bool accumulate)
+    internal static void WriteTransposed(float* block, int height, float* c, int ldc, int rows, int columns, bool accumulate)
     {
         float* square = stackalloc float[64];
         int i = 0;
