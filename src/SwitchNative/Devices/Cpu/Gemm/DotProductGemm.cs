@@ -2,7 +2,7 @@
 // Bᵀ [N, K] both row-major, so every element of C is the dot product of two contiguous rows. This
 // is the Switch layer's forward x·Wᵀ on an expert's tokens (its weights are stored [out, in]). On
 // AVX-512, products of 25 rows or more with a K of 384–2048 run on StreamedTransposedBGemm
-// instead (no lane sums to add up at the end), which hands its last 1–24 rows past a multiple of
+// instead (no lane sums to add up at the end), which hands its last 1–40 rows past a multiple of
 // 64 back to this file's 4×6 tile.
 //
 // The packed path copied Bᵀ into panels first, a transpose of every weight for the few rows that

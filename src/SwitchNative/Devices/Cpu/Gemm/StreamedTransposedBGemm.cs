@@ -12,7 +12,7 @@
 //       for each 6 columns (6 rows of Bᵀ):
 //         for each row group (64, 48 or 32 rows, padded): one tile, the whole of K, into the Cᵀ
 //           block; meanwhile it requests a share of the next chunk's rows of Bᵀ into L2
-//         the product's last 1–24 rows past a multiple of 64 (DotRows): 4×6 dot-product tiles
+//         the product's last 1–40 rows past a multiple of 64 (DotRows): 4×6 dot-product tiles
 //           on the same 6 rows of Bᵀ, now in L1, straight into C
 //     transpose the Cᵀ block into C
 //
@@ -25,18 +25,23 @@
 // made no difference).
 // In-process against DotProductGemm (old time / new, medians of 15 alternating rounds, 1 thread,
 // the weights from memory): 64 experts × 512 × 2048 with the benchmark's uneven sizes (21, 43, 65,
-// 86, 108 rows) 1.06–1.11; 64 rows each 1.11, 65 rows 1.08, 43 (padded to 48) 1.03, 86 1.07, 108
-// 1.04; 64 experts × 2048 × 512 uneven 1.16; the training model's 8 experts × 512 × 256: 128 rows
-// 1.02, 150 rows 1.01, 100 rows (64 + 36 padded to 48) 0.96. `compare gemm`'s grouped E = 64 A·Bᵀ:
-// 87–88 % of one 4096-row product on 1 and 2 threads (79–84 % before).
+// 86, 108 rows) 1.03–1.11 (four runs); 64 rows each 1.11, 65 rows 1.08, 43 (padded to 48) 1.03, 86
+// 1.07, 108 1.04; 64 experts × 2048 × 512 uneven 1.16; the training model's 8 experts × 512 × 256:
+// 128 rows 1.02, 150 rows 1.01, 100 rows 1.01–1.03, 90 rows 1.00–1.01 (with up to 24 dot-product
+// rows, which padded their 36 and 26 last rows: 0.92–0.93 and 0.93–0.96). `compare gemm`'s grouped
+// E = 64 A·Bᵀ: 87–90 % of one 4096-row product on 1 and 2 threads (79–84 % before).
 // Choices measured on the way: the last rows padded into a group instead of dot-product tiles,
 // uneven 0.99–1.02 (an expert of 65 rows then runs 80); dot-product tiles for them after each
 // chunk's groups rather than per 6 columns (Bᵀ then from L2), 43 rows 0.81, 86 rows 0.96 of
-// padding; 21 rows here (padded to 32) 0.88, so fewer than 25 rows stay on DotProductGemm;
-// a first version's 48×8 and 32×12 tiles were dropped for 6-wide ones: 8 or 12 row pointers do
-// not all fit in the general registers, and a 6-wide tile shares its rows of Bᵀ with the
-// dot-product tile.
-// Measured but not kept, with a row-major B (the other grouped form, StreamedBGemm): copying each
+// padding; up to 40 dot-product rows rather than 24: 64 experts of 100 rows × 512 × 2048 1.05–1.08
+// against 0.95–0.96, 90 rows alike, while 44–46 last rows measured either way (1.04–1.14 on
+// dot-product tiles, 1.07–1.14 padded to 48); 21 rows here (padded to 32) 0.88, so fewer than 25
+// rows stay on DotProductGemm; a first version's 48×8 and 32×12 tiles were dropped for 6-wide ones:
+// 8 or 12 row pointers do not all fit in the general registers, and a 6-wide tile shares its rows
+// of Bᵀ with the dot-product tile.
+// Measured but not kept, with a row-major B (the other grouped form, StreamedBGemm): these tiles
+// over all of K reading B in place by column blocks of 258 or 2046 (the next block requested by the
+// tiles), 0.33–0.48× StreamedBGemm (a tile then walks 512 rows of B, 8 KB apart); copying each
 // 48-column strip of B (512 rows, 3 lines each, 8 KB apart) into a dense buffer and running these
 // tiles on it, 0.72–0.76× StreamedBGemm; even without the copy, requesting the next strip's 1 536
 // lines (8 KB apart) cost 14 %. A row-major B has to be read along its rows.
@@ -70,7 +75,7 @@ internal static unsafe class StreamedTransposedBGemm
     private const int ChunkColumns = 48;
 
     // Most rows past the last 64 that run on dot-product tiles instead of a padded group.
-    private const int MaximumDotRows = 24;
+    private const int MaximumDotRows = 40;
 
     /// <summary>Floats of packed Ã a rectangle of <paramref name="rows"/> rows needs at the deepest K taken.</summary>
     public static long PackedAFloats(int rows) => (long)PaddedRows(rows) * MaximumDepth;
@@ -86,7 +91,7 @@ internal static unsafe class StreamedTransposedBGemm
 
     /// <summary>
     /// The product's last rows that run on dot-product tiles: M mod 64 when M ≥ 64 leaves at most
-    /// 24 and K is whole dot-product steps; else none (the rows are padded). Per product, so that
+    /// 40 and K is whole dot-product steps; else none (the rows are padded). Per product, so that
     /// every element rounds the same way however the product is cut.
     /// </summary>
     public static int DotRows(GemmProblem problem) =>
