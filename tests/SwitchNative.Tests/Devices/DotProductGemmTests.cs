@@ -5,7 +5,7 @@
 // tail, shallow enough that only few rows take this path), both β forms and 1 and 2 threads. A
 // tile must give every element the same bits wherever the element lies, so a ragged tile is
 // checked against a whole one bit for bit (CpuDeterminismTests checks whole products, tails
-// included, across thread counts). On AVX-512 the products of 25 rows or more with a K of
+// included, across thread counts). On AVX-512 the products of 48 rows or more with a K of
 // 384–2048 run on StreamedTransposedBGemm instead (still checked here against the exact product);
 // (40, 2100, 30) keeps a many-row AVX-512 product on this path.
 using System.Runtime.Intrinsics.X86;

@@ -1,13 +1,14 @@
 // The streamed-Bᵀ few-rows GEMM (C = A·Bᵀ with Bᵀ's rows read in place, C's tile held transposed,
-// AVX-512) checked on its own against a double-precision product: row counts from its 25-row floor
+// AVX-512) checked on its own against a double-precision product: row counts from its 48-row floor
 // through each row-group split (48, 64, 107 = 64 + 48, 192 = 3 × 64), with the last rows on
-// dot-product tiles (65 = 64 + 1, 86 = 64 + 22, 100 = 64 + 36, 150 = 128 + 22) or padded because K
-// is not whole 16-value steps (80 = 48 + 32 at K = 440, 88 at K = 390); column counts below, at and
-// past a tile, a 48-column chunk and a 2048-column block; depths at both ends of its range and off
-// whole vectors; both β forms and 1 and 2 threads (which cut a product along columns, or along rows
-// when it has more rows). Each element's sum is fixed by its row alone (one chain of FMAs over K,
-// or a dot-product tile for the product's last rows), so a rectangle computed on its own must give
-// the bits of the same elements in the whole product.
+// dot-product tiles (49 = 48 + 1, 56 = 48 + 8, 65 = 64 + 1, 86 = 64 + 22, 100 = 64 + 36, 150 = 128
+// + 22) or padded (59 to 64: 11 past a vector; 80 = 48 + 32 at K = 440 and 54 and 88 at K = 390,
+// where K is not whole 16-value steps); column counts below, at and past a tile, a 48-column chunk
+// and a 2048-column block; depths at both ends of its range and off whole vectors; both β forms and
+// 1 and 2 threads (which cut a product along columns, or along rows when it has more rows). Each
+// element's sum is fixed by its row alone (one chain of FMAs over K, or a dot-product tile for the
+// product's last rows), so a rectangle computed on its own must give the bits of the same elements
+// in the whole product.
 using System.Runtime.Intrinsics.X86;
 using SwitchNative.Devices.Cpu;
 using SwitchNative.Devices.Cpu.Gemm;
@@ -20,7 +21,7 @@ public sealed unsafe class StreamedTransposedBGemmTests
     public static IEnumerable<object[]> Shapes() =>
         from shape in new (int M, int K, int N)[]
         {
-            (25, 384, 1), (31, 400, 6), (33, 390, 47), (48, 512, 48), (64, 512, 100), (65, 512, 50),
+            (48, 384, 1), (49, 400, 6), (54, 390, 47), (59, 512, 30), (48, 512, 48), (56, 416, 20), (64, 512, 100), (65, 512, 50),
             (80, 440, 53), (86, 400, 61), (88, 390, 60), (96, 2048, 20), (100, 512, 70), (107, 500, 130), (150, 384, 49),
             (192, 520, 2100),
         }
@@ -62,7 +63,7 @@ public sealed unsafe class StreamedTransposedBGemmTests
     }
 
     [Theory]
-    [InlineData(24, 512, false, true)]  // fewer rows: dot products
+    [InlineData(47, 512, false, true)]  // fewer rows: dot products
     [InlineData(64, 383, false, true)]  // shallower: dot products or packed
     [InlineData(64, 2049, false, true)] // deeper: one row group's Ã would not stay in L2
     [InlineData(64, 512, true, true)]   // a transposed A
@@ -94,7 +95,7 @@ public sealed unsafe class StreamedTransposedBGemmTests
         Assert.Throws<ArgumentOutOfRangeException>(() =>
         {
             fixed (float* pointer = buffer)
-                StreamedTransposedBKernel64x6.Run(16, pointer, pointer, 16, columns, null, 0, pointer);
+                StreamedTransposedBKernel.Run(64, 16, pointer, pointer, 16, columns, null, 0, pointer);
         });
     }
 }

@@ -1,9 +1,9 @@
 // Products with few rows and a transposed B (AVX-512 or AVX2 + FMA): C = A·Bᵀ with A [M, K] and
 // Bᵀ [N, K] both row-major, so every element of C is the dot product of two contiguous rows. This
 // is the Switch layer's forward x·Wᵀ on an expert's tokens (its weights are stored [out, in]). On
-// AVX-512, products of 25 rows or more with a K of 384–2048 run on StreamedTransposedBGemm
-// instead (no lane sums to add up at the end), which hands its last 1–40 rows past a multiple of
-// 64 back to this file's 4×6 tile.
+// AVX-512, products of 48 rows or more with a K of 384–2048 run on StreamedTransposedBGemm
+// instead (no lane sums to add up at the end), which hands its last few rows (up to 40 past a
+// multiple of 64, or 8 past a multiple of 16) back to this file's 4×6 tile.
 //
 // The packed path copied Bᵀ into panels first, a transpose of every weight for the few rows that
 // use it, and read the copy back; the streamed path's broadcasts would read Bᵀ's columns, NR

@@ -49,7 +49,7 @@
 //    because A then comes from memory.
 //  - Few rows (M ≤ MC = 192, an expert's tokens): every B block is used by those few rows
 //    only, so reading B dominates. With a row-major B, StreamedBGemm reads B in place
-//    instead of packing it (see there; AVX-512 or AVX2 + FMA); with a transposed B, from 25
+//    instead of packing it (see there; AVX-512 or AVX2 + FMA); with a transposed B, from 48
 //    rows on AVX-512 StreamedTransposedBGemm reads Bᵀ's rows in place, C's tile held
 //    transposed, and otherwise DotProductGemm reads A's and Bᵀ's rows in place (the same)
 //    where it gains. Otherwise the
@@ -218,7 +218,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
     // 2048·512, KC 64 and 256); StreamedTransposedBGemm's tiles read their rows of Bᵀ whole.
     private static bool Streamed(GemmProblem problem, GemmFewRowsPath fewRowsPath) => fewRowsPath != GemmFewRowsPath.Packed && FewRows(problem) && !problem.B.Transposed;
 
-    // Few rows with a transposed B: from 25 rows on AVX-512, on StreamedTransposedBGemm where it
+    // Few rows with a transposed B: from 48 rows on AVX-512, on StreamedTransposedBGemm where it
     // Suits (K of 384–2048; cut along rows at multiples of 16, like StreamedBGemm, to keep padding
     // low); otherwise as dot products of rows read in place (DotProductGemm, on the streamed paths'
     // vector width), where DotProductGemm.Suits says they gain; otherwise on the packed path.

@@ -1,7 +1,7 @@
-// Products with few rows and a transposed B on AVX-512, from 25 rows: C = A·Bᵀ with A [M, K] and
+// Products with few rows and a transposed B on AVX-512, from 48 rows: C = A·Bᵀ with A [M, K] and
 // Bᵀ [N, K] both row-major, the Switch layer's forward x·Wᵀ on an expert's tokens (its weights are
 // stored [out, in]). Rows of Bᵀ are read in place, each as one sequential stream, and each value
-// is broadcast into V vectors of rows (StreamedTransposedBKernels): C's tile is held transposed
+// is broadcast into V vectors of rows (StreamedTransposedBKernel): C's tile is held transposed
 // and summed over the whole of K in registers, so Ã (the expert's rows, packed for all of K: at
 // most 64 × 2048 floats a group, 512 KB) is the operand that comes from L2, and Bᵀ is read from
 // memory once. The finished Cᵀ block is transposed into C as on the streamed path for a row-major
@@ -12,11 +12,12 @@
 //       for each 6 columns (6 rows of Bᵀ):
 //         for each row group (64, 48 or 32 rows, padded): one tile, the whole of K, into the Cᵀ
 //           block; meanwhile it requests a share of the next chunk's rows of Bᵀ into L2
-//         the product's last 1–40 rows past a multiple of 64 (DotRows): 4×6 dot-product tiles
-//           on the same 6 rows of Bᵀ, now in L1, straight into C
+//         the product's last few rows (DotRows: up to 40 past a multiple of 64, else up to 8
+//           past a multiple of 16): 4×6 dot-product tiles on the same 6 rows of Bᵀ, now in L1,
+//           straight into C
 //     transpose the Cᵀ block into C
 //
-// Why not DotProductGemm for all of it (it runs the products of up to 24 rows, and every product
+// Why not DotProductGemm for all of it (it runs the products of up to 47 rows, and every product
 // off AVX-512): its 4 × 6 tile reads a vector of each of 4 rows of A and 6 rows of Bᵀ per step
 // just as here, but must add up the 16 lanes of each of its 24 accumulators at the end (46
 // shuffles and 23 adds a tile, on the FMA ports): in L1 it reaches 124–127 GFLOP/s at K = 512,
@@ -30,15 +31,22 @@
 // 128 rows 1.02, 150 rows 1.01, 100 rows 1.01–1.03, 90 rows 1.00–1.01 (with up to 24 dot-product
 // rows, which padded their 36 and 26 last rows: 0.92–0.93 and 0.93–0.96). `compare gemm`'s grouped
 // E = 64 A·Bᵀ: 88–92 % of one 4096-row product on 1 and 2 threads, three runs (79–84 % before).
-// Choices measured on the way: the last rows padded into a group instead of dot-product tiles,
-// uneven 0.99–1.02 (an expert of 65 rows then runs 80); dot-product tiles for them after each
-// chunk's groups rather than per 6 columns (Bᵀ then from L2), 43 rows 0.81, 86 rows 0.96 of
-// padding; up to 40 dot-product rows rather than 24: 64 experts of 100 rows × 512 × 2048 1.05–1.08
-// against 0.95–0.96, 90 rows alike, while 44–46 last rows measured either way (1.04–1.14 on
-// dot-product tiles, 1.07–1.14 padded to 48); 21 rows here (padded to 32) 0.88, so fewer than 25
-// rows stay on DotProductGemm; a first version's 48×8 and 32×12 tiles were dropped for 6-wide ones:
-// 8 or 12 row pointers do not all fit in the general registers, and a 6-wide tile shares its rows
-// of Bᵀ with the dot-product tile.
+// Choices measured on the way (old time / new as above): the last rows padded into a group instead
+// of dot-product tiles, uneven 0.99–1.02 (an expert of 65 rows then runs 80); dot-product tiles for
+// them after each chunk's groups rather than per 6 columns (Bᵀ then from L2), 43 rows 0.81, 86 rows
+// 0.96 of padding; up to 40 dot-product rows past 64 rather than 24: 64 experts of 100 rows × 512 ×
+// 2048 1.05–1.08 against 0.95–0.96, 90 rows alike, while 44–46 last rows measured either way
+// (1.04–1.14 on dot-product tiles, 1.07–1.14 padded to 48). Below 64 rows, and past 40, the rows
+// past the last 16 (measured from 33 rows, with the 32-row tile) go to dot-product tiles when they
+// are at most 8, against padding them (same rounds, both rules in one process): 33 rows 1.13, 36
+// 1.14, 38 1.03, 39 1.03, 50 1.16, 53 1.08, 56 1.08; 41 rows 0.95, 43 0.94–0.95, 59 0.96, so 9–15
+// are padded. Rows past the last 16 always on dot-product tiles (86 = 80 + 6, 108 = 96 + 12,
+// instead of 64 + 22 and 112 padded): uneven 0.97, 86 rows 0.97, 108 0.98. Fewer than 48 rows stay
+// on DotProductGemm, against which nothing here gained: 21, 25 and 28 rows padded to 32 ran 0.88,
+// 0.86 and 0.85 of it, 32 rows 1.01, 33 rows (32 + 1 on dot-product tiles) 0.93, 43 rows padded to
+// 48 1.01–1.03; 48 rows 1.16, 56 (48 + 8) 1.12. A first version's 48×8 and 32×12 tiles were dropped
+// for 6-wide ones: 8 or 12 row pointers do not all fit in the general registers, and a 6-wide tile
+// shares its rows of Bᵀ with the dot-product tile.
 // Measured but not kept, with a row-major B (the other grouped form, StreamedBGemm): these tiles
 // over all of K reading B in place by column blocks of 258 or 2046 (the next block requested by the
 // tiles), 0.33–0.48× StreamedBGemm (a tile then walks 512 rows of B, 8 KB apart); copying each
@@ -59,10 +67,10 @@ namespace SwitchNative.Devices.Cpu.Gemm;
 internal static unsafe class StreamedTransposedBGemm
 {
     /// <summary>Fewest rows a product may have here (fewer run as dot products; see the top of the file).</summary>
-    public const int MinimumRows = 25;
+    public const int MinimumRows = 48;
 
     /// <summary>Columns of every tile: the dot-product tile's, so the two can share rows of Bᵀ in L1.</summary>
-    public const int TileColumns = 6;
+    public const int TileColumns = StreamedTransposedBKernel.Columns;
 
     // Depths this path takes: from where DotProductGemm takes any number of rows, to where one row
     // group's Ã (64 × K floats) still fits in L2 with room.
@@ -74,8 +82,10 @@ internal static unsafe class StreamedTransposedBGemm
     private const int LargestGroup = 64;
     private const int ChunkColumns = 48;
 
-    // Most rows past the last 64 that run on dot-product tiles instead of a padded group.
+    // Most rows past the last 64 that run on dot-product tiles instead of a padded group; where
+    // more are left, at most this many past the last 16 do.
     private const int MaximumDotRows = 40;
+    private const int MaximumDotRowsPastVector = 8;
 
     /// <summary>Floats of packed Ã a rectangle of <paramref name="rows"/> rows needs at the deepest K taken.</summary>
     public static long PackedAFloats(int rows) => (long)PaddedRows(rows) * MaximumDepth;
@@ -90,13 +100,17 @@ internal static unsafe class StreamedTransposedBGemm
         && problem.K >= MinimumDepth && problem.K <= MaximumDepth;
 
     /// <summary>
-    /// The product's last rows that run on dot-product tiles: M mod 64 when M ≥ 64 leaves at most
-    /// 40 and K is whole dot-product steps; else none (the rows are padded). Per product, so that
-    /// every element rounds the same way however the product is cut.
+    /// The product's last rows that run on dot-product tiles (none unless K is whole dot-product
+    /// steps): M mod 64 when M ≥ 64 leaves at most 40; else M mod 16 when that is at most 8; else
+    /// none (the rows are padded to whole vectors). Per product, so that every element rounds the
+    /// same way however the product is cut.
     /// </summary>
-    public static int DotRows(GemmProblem problem) =>
-        problem.M >= LargestGroup && problem.M % LargestGroup <= MaximumDotRows && problem.K % DotProductKernel512.StepDepth == 0
-            ? problem.M % LargestGroup : 0;
+    public static int DotRows(GemmProblem problem)
+    {
+        if (problem.K % DotProductKernel512.StepDepth != 0) return 0;
+        if (problem.M >= LargestGroup && problem.M % LargestGroup <= MaximumDotRows) return problem.M % LargestGroup;
+        return problem.M % RowUnit <= MaximumDotRowsPastVector ? problem.M % RowUnit : 0;
+    }
 
     // Rows padded to whole vectors, at least the 32-row tile's.
     private static int PaddedRows(int rows) => Math.Max(2 * RowUnit, (rows + RowUnit - 1) / RowUnit * RowUnit);
@@ -114,7 +128,7 @@ internal static unsafe class StreamedTransposedBGemm
     public static void Run(GemmRectangle rectangle, GemmRectangle? next, float* packedA, float* transposedC)
     {
         var problem = rectangle.Problem;
-        if (!Suits(problem)) throw new ArgumentException("the streamed-Bᵀ GEMM reads a row-major A and a transposed B, from 25 rows and a K of 384–2048", nameof(rectangle));
+        if (!Suits(problem)) throw new ArgumentException($"the streamed-Bᵀ GEMM reads a row-major A and a transposed B, from {MinimumRows} rows and a K of 384–2048", nameof(rectangle));
         int depth = problem.K, rowEnd = rectangle.RowStart + rectangle.RowCount;
         // The rectangle's rows before the product's dot-product rows run in padded row groups.
         int dotStart = Math.Clamp(problem.M - DotRows(problem), rectangle.RowStart, rowEnd);
@@ -166,22 +180,14 @@ internal static unsafe class StreamedTransposedBGemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunTile(int groupRows, int depth, float* panel, float* bt, int columns, float* prefetch, long prefetchStep, float* block)
     {
-        if (groupRows == 64) RunTile<StreamedTransposedBKernel64x6>(depth, panel, bt, columns, prefetch, prefetchStep, block);
-        else if (groupRows == 48) RunTile<StreamedTransposedBKernel48x6>(depth, panel, bt, columns, prefetch, prefetchStep, block);
-        else RunTile<StreamedTransposedBKernel32x6>(depth, panel, bt, columns, prefetch, prefetchStep, block);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RunTile<TKernel>(int depth, float* panel, float* bt, int columns, float* prefetch, long prefetchStep, float* block) where TKernel : IStreamedTransposedBKernel
-    {
         if (columns == TileColumns)
         {
-            TKernel.Run(depth, panel, bt, depth, columns, prefetch, prefetchStep, block);
+            StreamedTransposedBKernel.Run(groupRows, depth, panel, bt, depth, columns, prefetch, prefetchStep, block);
             return;
         }
-        float* scratch = stackalloc float[TKernel.Rows * TileColumns];
-        TKernel.Run(depth, panel, bt, depth, columns, prefetch, prefetchStep, scratch);
-        long bytes = (long)columns * TKernel.Rows * sizeof(float);
+        float* scratch = stackalloc float[LargestGroup * TileColumns];
+        StreamedTransposedBKernel.Run(groupRows, depth, panel, bt, depth, columns, prefetch, prefetchStep, scratch);
+        long bytes = (long)columns * groupRows * sizeof(float);
         Buffer.MemoryCopy(scratch, block, bytes, bytes);
     }
 
