@@ -86,16 +86,18 @@ public sealed unsafe class StreamedTransposedBGemmTests
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(7)]
-    public void A_tile_refuses_column_counts_it_does_not_span(int columns)
+    [InlineData(64, 0)]
+    [InlineData(64, 7)]
+    [InlineData(16, 6)]
+    [InlineData(65, 6)]
+    public void A_tile_refuses_shapes_it_does_not_hold(int rows, int columns)
     {
         if (!Avx512F.IsSupported) return;
         var buffer = new float[64 * 16];
         Assert.Throws<ArgumentOutOfRangeException>(() =>
         {
             fixed (float* pointer = buffer)
-                StreamedTransposedBKernel.Run(64, 16, pointer, pointer, 16, columns, null, 0, pointer);
+                StreamedTransposedBKernel.Run(rows, 16, pointer, pointer, 16, columns, null, 0, pointer);
         });
     }
 }
