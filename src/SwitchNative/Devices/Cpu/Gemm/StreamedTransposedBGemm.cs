@@ -30,7 +30,8 @@
 // 1.07, 108 1.04; 64 experts × 2048 × 512 uneven 1.16; the training model's 8 experts × 512 × 256:
 // 128 rows 1.02, 150 rows 1.01, 100 rows 1.01–1.03, 90 rows 1.00–1.01 (with up to 24 dot-product
 // rows, which padded their 36 and 26 last rows: 0.92–0.93 and 0.93–0.96). `compare gemm`'s grouped
-// E = 64 A·Bᵀ: 88–92 % of one 4096-row product on 1 and 2 threads, three runs (79–84 % before).
+// E = 64 A·Bᵀ: 84–92 % of one 4096-row product on 1 and 2 threads in six runs, 88–92 % in the
+// three in calmer phases of the machine (79–84 % before).
 // Choices measured on the way (old time / new as above): the last rows padded into a group instead
 // of dot-product tiles, uneven 0.99–1.02 (an expert of 65 rows then runs 80); dot-product tiles for
 // them after each chunk's groups rather than per 6 columns (Bᵀ then from L2), 43 rows 0.81, 86 rows
