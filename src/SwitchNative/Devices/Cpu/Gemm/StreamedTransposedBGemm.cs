@@ -116,9 +116,10 @@ internal static unsafe class StreamedTransposedBGemm
     // Rows padded to whole vectors, at least the 32-row tile's.
     private static int PaddedRows(int rows) => Math.Max(2 * RowUnit, (rows + RowUnit - 1) / RowUnit * RowUnit);
 
-    // Rows of the next group when `left` padded rows remain: 64 at a time, except that 80 goes as
-    // 48 + 32 (not 64 + a 32-row tile holding 16).
-    private static int GroupRows(int left) => left == 80 ? 48 : Math.Min(LargestGroup, Math.Max(2 * RowUnit, left));
+    // Rows of the next group when `left` padded rows remain (a multiple of 16, never 16 itself:
+    // PaddedRows gives at least 32, and 80 splits as 48 + 32): 64 at a time, except that 80 goes
+    // as 48 + 32 (not 64 + a 32-row tile holding 16).
+    private static int GroupRows(int left) => left == 80 ? 48 : Math.Min(LargestGroup, left);
 
     /// <summary>Computes one rectangle of a product that <see cref="Suits"/>: C (+)= α·A·Bᵀ over its rows and columns.</summary>
     /// <param name="rectangle">The rows and columns of C to compute.</param>
