@@ -2,8 +2,8 @@
 // kernel sets (AVX-512 and AVX2 + FMA) wherever the machine runs them, whichever path the CPU
 // device happens to pick: row counts around its row units and its 64/48/32/16-row (16/8-row)
 // kernels, and the fused group-and-residual pass of 17–24 rows; depths around its 64-step
-// blocks; column counts that leave ragged tiles of every kernel width and cross its 2048-column
-// block; and the β forms.
+// blocks; column counts that leave ragged tiles of every kernel width and cross its 384-column
+// chunks and 2048-column block; and the β forms.
 namespace SwitchNative.Tests.Devices;
 
 public sealed class StreamedBGemmTests
@@ -13,7 +13,9 @@ public sealed class StreamedBGemmTests
         {
             (1, 1, 1), (15, 63, 5), (16, 64, 6), (17, 65, 7), (33, 130, 37), (48, 64, 8), (64, 200, 96),
             (65, 10, 100), (80, 70, 13), (100, 129, 50), (150, 33, 70), (192, 64, 48), (40, 20, 2100),
-            (33, 70, 2050), // N ≥ 2048: KC 32, so three depth blocks (32 + 32 + 6), two column blocks
+            (33, 70, 2050), // two depth blocks (64 + 6), two column blocks, six 384-column chunks
+            // Several groups and residual rows over whole 384-column chunks and a ragged last one.
+            (86, 70, 800), (113, 65, 390),
             // 17–24 rows: the 16-row group and the residual rows in one pass (AVX-512), over whole
             // 16-column tiles only, one tile and a ragged rest, and across the column block.
             (18, 64, 16), (24, 100, 45), (21, 70, 2050),

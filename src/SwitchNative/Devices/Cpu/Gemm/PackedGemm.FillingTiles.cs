@@ -5,7 +5,7 @@
 // instead of by a PackB pass before them. Where the caller has packed Ã already (RunManyRows,
 // SharedPackedAPlan's column blocks) only the first row packs, then MacroKernel runs the rest.
 //
-// With N ≤ ColumnBlock (512) a depth block's whole B̃ (KC × N, at most 1 MB) fits one thread's
+// With N ≤ WholeBColumns (512) a depth block's whole B̃ (KC × N, at most 1 MB) fits one thread's
 // own buffer and its L2, so SharedPackedBPlan packs no shared B̃: each thread's first band of a
 // step packs its own from that band's first row of tiles; its later rows and bands read it. The
 // first tile of every row packs Ã the same way (a row-major A, α = 1; otherwise the band's Ã is
@@ -48,8 +48,8 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     // Whether the tiles pack B̃ (see the top of the file): the 12×32 AVX-512 tile, a row-major B.
     private static bool FillsBInTiles(GemmProblem problem) => typeof(TKernel) == typeof(TallMicroKernel512) && !problem.B.Transposed;
 
-    // Whether SharedPackedBPlan shares no B̃ and each thread's tiles pack their own: N ≤ ColumnBlock.
-    private static bool PacksOwnBInTiles(GemmProblem problem) => FillsBInTiles(problem) && problem.N <= ColumnBlock;
+    // Whether SharedPackedBPlan shares no B̃ and each thread's tiles pack their own: N ≤ WholeBColumns.
+    private static bool PacksOwnBInTiles(GemmProblem problem) => FillsBInTiles(problem) && problem.N <= WholeBColumns;
 
     // Whether the tiles can pack Ã too: when PackA would be a plain copy (a row-major A, α = 1).
     private static bool FillsAInTiles(GemmProblem problem) => !problem.A.Transposed && problem.Alpha == 1f;

@@ -11,7 +11,7 @@
 //    The threads pack B̃[pc.., jc..] together, PackUnitPanels micro-panels per unit; the compute
 //    units are bands of rows (at least MinimumBands of them, at most BandPanels row panels each),
 //    whose taker packs its own Ã band and runs the macro-kernel over each ColumnBlock of the
-//    shared B̃ in turn. With N ≤ ColumnBlock on the AVX-512 tile it shares nothing: each thread's
+//    shared B̃ in turn. With N ≤ WholeBColumns on the AVX-512 tile it shares nothing: each thread's
 //    tiles pack its own B̃ and the Ã bands as they read them (PackedGemm.FillingTiles.cs).
 //  - SharedPackedAPlan, for a transposed op(A) with N ≥ M (the weight gradient Xᵀ·dY): a step is
 //    (row chunk ic, depth block pc), in RunManyRows' order. The threads pack Ã[ic.., pc..]
@@ -57,9 +57,10 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     private static int SharedColumnChunk => RowChunk;
 
     // Many rows, and more than one compute unit to share out (a product with many rows has at
-    // least 17 row panels, so at least 2 bands). On one thread only M > N: see the top of the file.
+    // least 17 row panels, so at least 2 bands; shared Ã only from N > WholeBColumns, as measured).
+    // On one thread only M > N: see the top of the file.
     private static bool SharesPacking(GemmProblem problem, int threads) =>
-        !FewRows(problem) && (threads > 1 ? !SharesA(problem) || problem.N > ColumnBlock : problem.M > problem.N);
+        !FewRows(problem) && (threads > 1 ? !SharesA(problem) || problem.N > WholeBColumns : problem.M > problem.N);
 
     // A few-rows product that is small beside its batch (one expert among many) runs whole on
     // whichever thread takes it, instead of as one row band per thread. The threads still share
@@ -204,7 +205,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
             int ic = unit * _bandRows, mc = Math.Min(_bandRows, Problem.M - ic);
             if (_packsOwnB)
             {
-                // N ≤ ColumnBlock, so the step is the one column chunk [0, N) (jc = 0).
+                // N ≤ WholeBColumns, so the step is the one column chunk [0, N) (jc = 0).
                 bool fillA = FillsAInTiles(Problem);
                 if (!fillA) GemmPacking.PackA(Problem.A, ic, mc, pc, kc, Problem.Alpha, TKernel.Rows, ownA);
                 FillingMacroKernel(Problem, ic, mc, pc, kc, 0, nc, pc > 0 || Problem.Beta != 0f, fillA, fillB: firstOfStep, ownA, ownB);

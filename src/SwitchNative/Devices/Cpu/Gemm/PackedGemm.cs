@@ -1,5 +1,9 @@
 // The BLIS-style GEMM driver: C = α·op(A)·op(B) + β·C.
 //
+// The figures in this folder's comments were measured on a 2-core Xeon (48 KB L1d, 2 MB L2 a
+// core) until the project moved to the 2-core Zen 5 it names (48 KB L1d, 1 MB L2 a core, 32 MB
+// L3); choices re-measured on the Zen 5 say so.
+//
 // A batch of products (one GEMM, or the grouped expert GEMMs) runs on a shared schedule
 // (PackedGemm.SharedPacking.cs): a product with many rows in steps whose shared operand block the
 // threads pack once together, any other product as rectangles of C (cut along N when N ≥ M, else
@@ -10,7 +14,7 @@
 //  - Many rows (M > MC; OpenBLAS's arrangement):
 //      for ic in M by 3072:              (one chunk for most products)
 //        for pc in K by KC = 512:        pack op(A)[ic.., pc..] once (3072 × 512, 6 MB)
-//          for jc in N by NC = 512:      pack op(B)[pc.., jc..] (512 × 512, 1 MB: stays in L2; a
+//          for jc in N by NC = 256:      pack op(B)[pc.., jc..] (512 × 256, 512 KB: stays in L2; a
 //                                        row-major B by the first row of tiles: see
 //                                        PackedGemm.FillingTiles.cs)
 //            12 × 32 tiles along each row of tiles: one A micro-panel (12 × 512, 24 KB)
@@ -32,8 +36,8 @@
 //    same runs). A deeper KC, for fewer passes over C: 768, 1024 and 2048 ran 0.94–1.00 of 512 on
 //    Xᵀ·dY (K = 4096) and 0.95–0.98 on 1024³ (1 thread, rotating order, 21 rounds, two runs); a
 //    shallower one, 256 or 384 (Ã and B̃ blocks that fit L2 together), 0.95–1.00 and 0.97–1.01 on
-//    1024³, 2048³ and 640×512×2048 (1 thread, rotating order, 25 rounds, two or three runs). A
-//    narrower NC of 256 or 384 (so Xᵀ·dY's 1 MB Ã block and the B̃ block share L2 with room):
+//    1024³, 2048³ and 640×512×2048 (1 thread, rotating order, 25 rounds, two or three runs). On
+//    the Xeon, a narrower NC of 256 or 384 (so Xᵀ·dY's 1 MB Ã block and the B̃ block share L2 with room):
 //    0.98–1.01 on Xᵀ·dY, 2048³ and 1024³. Packing, timed inside one 1-thread product (a slow phase
 //    of the machine): 2048³ PackA 3.9 + PackB 3.0 ms of 156; 1024³ 0.8 + 0.7 of 20; Xᵀ·dY 3.8 + 5.6
 //    of 81. Later (a slow phase again; these two run SharedPackedBPlan's loops): 640×2048×512 0.59
@@ -91,8 +95,23 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
     /// <summary>Rows of A packed at once for products with many rows (3072 × KC floats, 6 MB, at MR = 12).</summary>
     public static int RowChunk => TKernel.Rows * 256;
 
-    /// <summary>NC of products with many rows: a packed B block (KC × NC, 1 MB) should sit in L2.</summary>
-    public const int ColumnBlock = 512;
+    /// <summary>
+    /// NC of products with many rows: a packed B block (KC × NC, 512 KB) should sit in L2 while
+    /// the tiles stream it. 256 since the move to Zen 5, whose L2 is 1 MB a core: at 512 the block
+    /// filled L2 alone. In `compare gemm` (ratio to OpenBLAS, 1 thread, two runs each; the shared-
+    /// packing thresholds left at WholeBColumns): 1024³ 0.97 → 1.00–1.02, 2048³ 0.99–1.00 →
+    /// 1.01, 640×512×2048 0.98–1.01 → 1.03; on 2 threads 1024³ 0.94–0.95 → 0.98–1.12, 2048³
+    /// 0.97–0.98 → 1.00–1.01. On the earlier 2 MB-L2 Xeon, 256 measured 0.98–1.01 of 512.
+    /// </summary>
+    public const int ColumnBlock = 256;
+
+    /// <summary>
+    /// Widest N for which a thread packs a depth block's whole B̃ itself (KC × N, 1 MB; see
+    /// PackedGemm.FillingTiles.cs), and below which a transposed-A product on several threads does
+    /// not share its Ã chunks. Kept at the 512 it was measured at: cut to 256 with ColumnBlock,
+    /// 640×2048×512 (N = 512) fell from 1.02–1.03 to 0.97–0.98 of OpenBLAS on 1 thread.
+    /// </summary>
+    public const int WholeBColumns = 512;
 
     /// <summary>NC of products with few rows (512 columns at NR = 32): the packed block and the next one's source fit in L2.</summary>
     public static int FewRowsColumnBlock => TFewRowsKernel.Columns * 16;
@@ -121,7 +140,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
         _fewRowsPath = fewRowsPath;
         // The streamed path borrows the same buffers: packed Ã in the first, the transposed C block in the second.
         _packedA = new GemmWorkspace(Math.Max(Math.Max((long)RowChunk * DepthBlock, (long)RowBlock * FewRowsDepthBlock), Math.Max(StreamedBGemm.PackedAFloats(RowBlock), StreamedTransposedBGemm.PackedAFloats(RowBlock))));
-        _packedB = new GemmWorkspace(Math.Max(Math.Max((long)DepthBlock * ColumnBlock, (long)FewRowsDepthBlock * FewRowsColumnBlock), StreamedBGemm.TransposedCFloats(RowBlock)));
+        _packedB = new GemmWorkspace(Math.Max(Math.Max((long)DepthBlock * WholeBColumns, (long)FewRowsDepthBlock * FewRowsColumnBlock), StreamedBGemm.TransposedCFloats(RowBlock)));
     }
 
     /// <summary>
@@ -246,7 +265,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
 
     // Many rows: A is packed once (RowChunk rows × KC at a time) and reused by every column
     // block, because packing op(A) costs most when it is a strided transpose (Xᵀ·dY); B̃ blocks
-    // of 512 × 512 are packed in turn (by their first row of tiles where it can: see
+    // of 512 × 256 are packed in turn (by their first row of tiles where it can: see
     // PackedGemm.FillingTiles.cs) and the tiles run along rows of tiles.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunManyRows(GemmRectangle rectangle, float* packedA, float* packedB)

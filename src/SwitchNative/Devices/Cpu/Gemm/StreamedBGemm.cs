@@ -11,19 +11,29 @@
 // column block.
 //
 //   for jc in the rectangle's columns by 2048:
-//     for pc in K by KC = 64 (32 when N ≥ 2048): pack Ã: every row group's Ã micro-panel (rows × KC)
-//       for each row group (AVX-512: 64 rows → 64×6 tiles, 48 → 48×8, 32 → 32×12, 16 → 16×16;
-//                           AVX2: 16 → 16×6, 8 → 8×12; see StreamedBFamilies):
-//         for each tile of its columns: kernel over the KC depth steps, into the Cᵀ block
-//       the last ≤ 8 rows past the whole vectors (AVX-512): StreamedBResidualKernel's R×32 tiles (R = 2, 4, 8)
+//     for pc in K by KC = 64: pack Ã: every row group's Ã micro-panel (rows × KC)
+//       for each chunk of 384 columns:
+//         for each row group (AVX-512: 64 rows → 64×6 tiles, 48 → 48×8, 32 → 32×12, 16 → 16×16;
+//                             AVX2: 16 → 16×6, 8 → 8×12; see StreamedBFamilies):
+//           for each tile of the chunk: kernel over the KC depth steps, into the Cᵀ block
+//         the last ≤ 8 rows past the whole vectors (AVX-512): StreamedBResidualKernel's R×32 tiles (R = 2, 4, 8)
 //       (17–24 rows: the 16-row group and these rows in one pass, StreamedBGroupWithResidualKernel)
 //     transpose the Cᵀ block (2048 × rows) into C; add the residual rows' block
 //
-// KC is 64, and 32 when B's rows are 2048 floats (8 KB) apart or more. A tile walks KC rows of
-// B at once, a row stride apart. At N = 2048 (the benchmark's experts) fewer of them at a time
-// is faster; at N ≤ 1024 it is not. Why only there is not pinned down: the rows of a tile fall in
-// one L1 set at N = 1024 as well. In-process, old time / new, KC 64 → 32, on a machine whose
-// memory was busy with other tenants:
+// KC is 64. On the Zen 5 (1 MB L2) every group and the residual rows run over one chunk of 384
+// columns (every tile width divides it) before the next, so that the later groups and the
+// residual rows read the chunk's KC rows of B from L2: the Cᵀ block (up to 1.5 MB) and a whole
+// depth block of B (512 KB) no longer fit L2 together. In-process, the uneven 64 experts ×
+// 512 × 2048, % of one 4096-row product, three runs: 1 thread 83–85 % → 85–86 %, 2 threads
+// 81–86 % → 86–87 % (chunks of 192 alike); on the Xeon (2 MB L2) chunks of 96–768 measured
+// 0.93–1.03, no gain.
+// On the Xeon KC was 32 where B's rows are 2048 floats (8 KB) apart or more; on the Zen 5, 64
+// (`compare gemm`'s E = 64 row, % of one product, three runs each: 1 thread 82 % → 84–85 %,
+// 2 threads 82–83 % → 85 %; in-process, experts of 21 rows 55 % → 67 %, 64 rows 87 → 90 %).
+// A tile walks KC rows of B at once, a row stride apart. On the Xeon, at N = 2048 (the
+// benchmark's experts) fewer of them at a time was faster; at N ≤ 1024 it was not. Why only there
+// was not pinned down: the rows of a tile fall in one L1 set at N = 1024 as well. In-process, old
+// time / new, KC 64 → 32, on the Xeon, whose memory was busy with other tenants:
 //   64 experts × 512 × 2048, 1 thread (three runs): experts of 16 rows 1.21–1.37, 21 rows
 //   1.09–1.22, 32 rows 1.05–1.13, 43 rows 1.02–1.04, 64 rows 1.00–1.05, 86 rows 1.02–1.05,
 //   108 rows 0.97–1.06, the uneven benchmark 1.03–1.04; 2 threads: 16 rows 1.25, 21 rows
@@ -34,12 +44,12 @@
 //   2048 × 512 (256 MB of weights from memory) 0.95–0.99, × 512 × 1024 0.96–0.97.
 // KC 16 was 0.94–1.37 at N = 2048 (worse from 43 rows up: the Cᵀ tile is loaded and stored every
 // 16 steps), 48 between 32 and 64, and 128 (in an earlier build) 10–20 % slower than 64.
-// Remeasured against today's KC 32, KC 16 for experts of at most 32 rows only (KC would then
+// Remeasured on the Xeon against its KC 32, KC 16 for experts of at most 32 rows only (KC would then
 // follow the product's M as well as N, still the same on any thread count): 16 rows 0.99, 21
 // rows 0.95, 32 rows 0.96, uneven 1.00 (1 thread). For scale: the same N = 2048 products with
 // B's rows padded to 2064 floats (which the caller's layout does not allow) ran 1.02–1.34× faster
 // than at KC 64.
-// The stride's cost at today's KC 32, pinned down (the uneven 64 experts × 512 × 2048, `compare
+// The stride's cost at the Xeon's KC 32, pinned down (the uneven 64 experts × 512 × 2048, `compare
 // gemm`'s "% of 1 GEMM", one process per setting, 1 / 2 threads): B's rows 2048 floats apart
 // 78–84 / 78–82 %; 2056, 2064 or 2112 floats apart (rows in different L1 sets) 83–86 / 84–87 %;
 // 2304 (rows over 4 sets) 85 / 84 %; 2560 (2 sets) 81 / 81 %; 3072 (12 KB: one set again)
@@ -165,8 +175,8 @@
 // rows 1.14–1.19, of 21 rows 1.04–1.08, of 86 rows 1.01–1.06; the benchmark's uneven 64 experts
 // 1.02–1.05 on 1 thread, 1.05 on 2. A rectangle is cut along rows only at multiples of 16, so the
 // same rows go to the residual kernel whatever the thread count. The rounding differs from the
-// packed path (KC 32 or 64 instead of 256) but, as there, each element is summed in the same order
-// whatever the thread count (KC follows the product's N, not the rectangle).
+// packed path (KC 64 instead of 256) but, as there, each element is summed in the same order
+// whatever the thread count (KC is fixed, and a rectangle keeps its chunks' columns).
 //
 // Measured against the packed path (in-process, alternating): AVX-512, 64 experts over 4096
 // uneven rows × 512 × 2048: 1.10–1.29× on 1 thread, 1.13–1.26× on 2; one 48×512×2048 product
@@ -182,16 +192,12 @@ namespace SwitchNative.Devices.Cpu.Gemm;
 /// <summary>The few-rows GEMM with B streamed in place.</summary>
 internal static unsafe class StreamedBGemm
 {
-    /// <summary>KC: depth of a block, at most (32 where B's rows are 2048 floats apart or more).</summary>
+    /// <summary>KC: depth of a block (fixed, so the rounding does not depend on the thread count).</summary>
     public const int DepthBlock = 64;
 
-    // KC when B's rows are WideRowStride floats apart or more (see the top of the file).
-    private const int WideDepthBlock = 32;
-    private const long WideRowStride = 2048;
-
-    // KC for a B whose rows are rowStride floats apart: decided per product, so the rounding does
-    // not depend on the thread count.
-    private static int DepthFor(long rowStride) => rowStride >= WideRowStride ? WideDepthBlock : DepthBlock;
+    // Columns every row group and the residual rows run over before the next chunk (see the top
+    // of the file): a multiple of every tile's width (6, 8, 12, 16 and 32).
+    private const int ColumnChunk = 384;
 
     /// <summary>NC: columns of C per transposed block.</summary>
     public const int ColumnBlock = 2048;
@@ -222,44 +228,52 @@ internal static unsafe class StreamedBGemm
         int residual = leftover > 0 && leftover <= TFamily.ResidualRows ? leftover : 0;
         int paddedRows = residual > 0 ? rows - residual : PaddedRows(rows, TFamily.RowUnit);
         int columnEnd = rectangle.ColumnStart + rectangle.ColumnCount;
-        int depthBlock = DepthFor(rowStride);
         for (int jc = rectangle.ColumnStart; jc < columnEnd; jc += ColumnBlock)
         {
             int nc = Math.Min(ColumnBlock, columnEnd - jc);
-            for (int pc = 0; pc < problem.K; pc += depthBlock)
+            for (int pc = 0; pc < problem.K; pc += DepthBlock)
             {
-                int kc = Math.Min(depthBlock, problem.K - pc);
+                int kc = Math.Min(DepthBlock, problem.K - pc);
                 bool accumulate = pc > 0;
                 float* source = b.Data + pc * rowStride + jc;
+                // The residual rows' Ã panel follows the groups'.
+                float* residualPanel = packedA + (long)paddedRows * kc;
                 if (residual > 0 && residual <= StreamedBGroupWithResidualKernel.ResidualRows && paddedRows == StreamedBGroupWithResidualKernel.GroupRows)
                 {
                     // One 16-row group and the residual rows (so AVX-512: only its family has
                     // residual rows): both in one pass over B (see StreamedBGroupWithResidualKernel).
-                    float* residualPanel = packedA + (long)paddedRows * kc;
                     GemmPacking.PackA(problem.A, rectangle.RowStart, paddedRows, pc, kc, problem.Alpha, paddedRows, packedA);
                     GemmPacking.PackA(problem.A, rectangle.RowStart + paddedRows, residual, pc, kc, problem.Alpha, StreamedBGroupWithResidualKernel.ResidualRows, residualPanel);
                     RunGroupWithResidual(kc, packedA, residualPanel, source, rowStride, nc, transposedC, transposedC + (long)paddedRows * nc, accumulate);
                     continue;
                 }
-                // Each row group packs its Ã micro-panel and runs its kernel over every column.
+                // Each row group packs its Ã micro-panel, and the residual rows theirs in the
+                // narrowest tile that holds them (its FMAs grow with its rows); then every group
+                // and the residual rows run over one chunk of columns before the next chunk.
+                int tileRows = residual <= 2 ? 2 : residual <= 4 ? 4 : 8;
                 for (int groupStart = 0; groupStart < paddedRows;)
                 {
                     int groupRows = TFamily.GroupRows(paddedRows - groupStart);
                     GemmPacking.PackA(problem.A, rectangle.RowStart + groupStart, Math.Min(groupRows, rows - groupStart), pc, kc, problem.Alpha, groupRows, packedA + (long)groupStart * kc);
-                    float* panel = packedA + (long)groupStart * kc, block = transposedC + (long)groupStart * nc;
-                    TFamily.RunGroup(groupRows, kc, panel, source, rowStride, nc, block, accumulate);
                     groupStart += groupRows;
                 }
-                if (residual > 0)
+                if (residual > 0) GemmPacking.PackA(problem.A, rectangle.RowStart + paddedRows, residual, pc, kc, problem.Alpha, tileRows, residualPanel);
+                for (int chunk = 0; chunk < nc; chunk += ColumnChunk)
                 {
-                    float* panel = packedA + (long)paddedRows * kc;
-                    float* block = transposedC + (long)paddedRows * nc;
-                    // The narrowest tile that holds the rows (their FMAs grow with its rows).
-                    int tileRows = residual <= 2 ? 2 : residual <= 4 ? 4 : 8;
-                    GemmPacking.PackA(problem.A, rectangle.RowStart + paddedRows, residual, pc, kc, problem.Alpha, tileRows, panel);
-                    if (tileRows == 2) RunResidual<ResidualRows2>(kc, panel, source, rowStride, nc, block, nc, accumulate);
-                    else if (tileRows == 4) RunResidual<ResidualRows4>(kc, panel, source, rowStride, nc, block, nc, accumulate);
-                    else RunResidual<ResidualRows8>(kc, panel, source, rowStride, nc, block, nc, accumulate);
+                    int columns = Math.Min(ColumnChunk, nc - chunk);
+                    for (int groupStart = 0; groupStart < paddedRows;)
+                    {
+                        int groupRows = TFamily.GroupRows(paddedRows - groupStart);
+                        // The group's Cᵀ block holds column j at j·groupRows.
+                        float* block = transposedC + (long)groupStart * nc + (long)chunk * groupRows;
+                        TFamily.RunGroup(groupRows, kc, packedA + (long)groupStart * kc, source + chunk, rowStride, columns, block, accumulate);
+                        groupStart += groupRows;
+                    }
+                    if (residual == 0) continue;
+                    float* residualBlock = transposedC + (long)paddedRows * nc + chunk;
+                    if (tileRows == 2) RunResidual<ResidualRows2>(kc, residualPanel, source + chunk, rowStride, columns, residualBlock, nc, accumulate);
+                    else if (tileRows == 4) RunResidual<ResidualRows4>(kc, residualPanel, source + chunk, rowStride, columns, residualBlock, nc, accumulate);
+                    else RunResidual<ResidualRows8>(kc, residualPanel, source + chunk, rowStride, columns, residualBlock, nc, accumulate);
                 }
             }
             for (int groupStart = 0; groupStart < paddedRows;)
@@ -356,7 +370,7 @@ internal static unsafe class StreamedBGemm
     // than the hardware prefetchers follow. In-process A/B over 64 experts of 32 rows (the most
     // bandwidth-bound case: 2 FMAs per value of B), at KC 64: 0 → 48–71 GFLOP/s, 1 line → 62–90,
     // 2 → 91–106, 4 → 86–101, 8 → 75–103, 16 → 67–88; 64-row experts: 1–8 lines all alike.
-    // Rechecked at KC 32 (1 thread, one process per setting, two runs; old time / new, 2 lines →
+    // Rechecked on the Xeon at KC 32 (1 thread, one process per setting, two runs; old time / new, 2 lines →
     // none): 22-row experts 0.72–0.74, 64-row 0.94, the uneven 64 experts 0.90–0.91.
     private const long PrefetchAhead = 32;
 
