@@ -95,4 +95,53 @@ internal static unsafe class StreamedBResidualKernel
         if (TRows.Rows > 6) MicroKernel512.Store(output + 6 * outputStride, accumulate, c60, c61);
         if (TRows.Rows > 7) MicroKernel512.Store(output + 7 * outputStride, accumulate, c70, c71);
     }
+
+    /// <summary>Columns of the two-row tile: eight vectors.</summary>
+    public const int TwoRowColumns = 128;
+
+    /// <summary>
+    /// <c>output[i·outputStride + c] (+)= Σ_p packedA[p·2 + i] · b[p·rowStride + c]</c> for i &lt; 2 and
+    /// c &lt; 128: the 2-row tile over four times the columns. At 32 columns its 4 accumulators are
+    /// 4 chains of one FMA a step each, so a step waits on the last one's latency; 16 keep both
+    /// FMA pipes busy. Each element is summed as in <see cref="Run{TRows}"/> (one FMA per step, in
+    /// order of p), so the results are the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunTwoRows(int depth, float* packedA, float* b, long rowStride, long prefetchOffset, float* output, long outputStride, bool accumulate)
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c04 = default, c05 = default, c06 = default, c07 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default, c16 = default, c17 = default;
+        for (int p = 0; p < depth; p++)
+        {
+            if (Sse.IsSupported) Sse.Prefetch1(b + prefetchOffset);
+            var a0 = Vector512.Create(packedA[0]);
+            var a1 = Vector512.Create(packedA[1]);
+            var b0 = Vector512.Load(b);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00); c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            var b1 = Vector512.Load(b + 16);
+            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01); c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var b2 = Vector512.Load(b + 32);
+            c02 = Vector512.FusedMultiplyAdd(a0, b2, c02); c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+            var b3 = Vector512.Load(b + 48);
+            c03 = Vector512.FusedMultiplyAdd(a0, b3, c03); c13 = Vector512.FusedMultiplyAdd(a1, b3, c13);
+            var b4 = Vector512.Load(b + 64);
+            c04 = Vector512.FusedMultiplyAdd(a0, b4, c04); c14 = Vector512.FusedMultiplyAdd(a1, b4, c14);
+            var b5 = Vector512.Load(b + 80);
+            c05 = Vector512.FusedMultiplyAdd(a0, b5, c05); c15 = Vector512.FusedMultiplyAdd(a1, b5, c15);
+            var b6 = Vector512.Load(b + 96);
+            c06 = Vector512.FusedMultiplyAdd(a0, b6, c06); c16 = Vector512.FusedMultiplyAdd(a1, b6, c16);
+            var b7 = Vector512.Load(b + 112);
+            c07 = Vector512.FusedMultiplyAdd(a0, b7, c07); c17 = Vector512.FusedMultiplyAdd(a1, b7, c17);
+            packedA += 2;
+            b += rowStride;
+        }
+        MicroKernel512.Store(output, accumulate, c00, c01);
+        MicroKernel512.Store(output + 32, accumulate, c02, c03);
+        MicroKernel512.Store(output + 64, accumulate, c04, c05);
+        MicroKernel512.Store(output + 96, accumulate, c06, c07);
+        MicroKernel512.Store(output + outputStride, accumulate, c10, c11);
+        MicroKernel512.Store(output + outputStride + 32, accumulate, c12, c13);
+        MicroKernel512.Store(output + outputStride + 64, accumulate, c14, c15);
+        MicroKernel512.Store(output + outputStride + 96, accumulate, c16, c17);
+    }
 }
