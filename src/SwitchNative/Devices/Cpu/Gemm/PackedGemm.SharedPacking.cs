@@ -13,7 +13,8 @@
 //    whose taker packs its own Ã band and runs the macro-kernel over each ColumnBlock of the
 //    shared B̃ in turn. With N ≤ WholeBColumns on the AVX-512 tile it shares nothing: each thread's
 //    tiles pack its own B̃ and the Ã bands as they read them (PackedGemm.FillingTiles.cs).
-//  - SharedPackedAPlan, for a transposed op(A) with N ≥ M (the weight gradient Xᵀ·dY): a step is
+//  - SharedPackedAPlan, for a transposed op(A) with N ≥ M (the weight gradient Xᵀ·dY), or any
+//    op(A) with N ≥ 2·M (see below): a step is
 //    (row chunk ic, depth block pc), in RunManyRows' order. The threads pack Ã[ic.., pc..]
 //    together; the compute units are C's column blocks (ColumnBlock wide), whose taker packs its
 //    own B̃ block (it stays in its L2) and runs the macro-kernel over the whole chunk. A band of
@@ -32,6 +33,13 @@
 // 640×512×2048 0.97–1.04, grouped E = 8 0.98–1.00, but Xᵀ·dY 0.93–0.99. The other way round,
 // shared Ã for M > N with N ≤ 1024 (compute units of 128 or 256 columns, so that there are two
 // or more), against shared B̃: 640×2048×512 0.93–0.97, dX 0.88–0.90 (2 threads, two runs).
+// On the Zen 5 (1 MB L2), shared Ã for a row-major A with N ≥ 2·M: `compare gemm`, 2 threads,
+// ratio to OpenBLAS, alternating builds: 640×512×2048 0.95–0.96 → 0.99–1.02 (four runs each),
+// grouped E = 8 (experts of 341–856 rows × 512 × 2048) 1.06–1.08 → 1.12–1.14, 93–95 % → 97–99 %
+// of one product. Each band of the shared-B̃ plan reads the whole shared B̃ (N columns) again from
+// L3; each column block of the shared-Ã plan reads the Ã chunk (M rows) again, fewer floats when
+// N ≫ M. For N < 2·M it measured no better: 1024³ 0.97–0.98 against 0.99–1.03, 2048³ 0.92–1.02
+// against 1.00–1.01 (two runs each).
 namespace SwitchNative.Devices.Cpu.Gemm;
 
 internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
@@ -95,7 +103,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     private const long WholePackedBFloats = 1 << 18;
 
     // Which plan a product that shares packing takes (see the top of the file).
-    private static bool SharesA(GemmProblem problem) => problem.A.Transposed && problem.N >= problem.M;
+    private static bool SharesA(GemmProblem problem) => problem.N >= problem.M && (problem.A.Transposed || problem.N >= 2 * problem.M);
 
     // batchMultiplyAdds: Σ M·N·K over the work (RunBatch has it already).
     private void RunOnSchedule(List<GemmProblem> work, long batchMultiplyAdds, int parts)
