@@ -17,11 +17,11 @@ public sealed class StreamedBGemmTests
             // Several groups and residual rows over whole 384-column chunks and a ragged last one.
             (86, 70, 800), (113, 65, 390),
             // 17–24 rows: the 16-row group and the residual rows in one pass (AVX-512), over whole
-            // 16-column tiles only, one tile and a ragged rest, and across the column block.
-            (18, 64, 16), (24, 100, 45), (21, 70, 2050),
-            // Residual rows on the 2-, 4- and 8-row tiles past 64-row groups, across the column block
+            // 16-column tiles only, one tile and a ragged rest, and across the column block (R = 2, 8, 6, 4).
+            (18, 64, 16), (24, 100, 45), (21, 70, 2050), (20, 40, 33),
+            // Residual rows on the 2-, 4-, 6- and 8-row tiles past 64-row groups, across the column block
             // (65 rows: two 2×128 tiles, one 2×32 and a ragged rest).
-            (66, 40, 75), (67, 70, 2050), (72, 33, 40), (65, 70, 300),
+            (66, 40, 75), (67, 70, 2050), (72, 33, 40), (65, 70, 300), (70, 50, 140),
         }
         from beta in new[] { 0f, 1f }
         from threads in new[] { 1, 2 }

@@ -16,7 +16,7 @@
 //         for each row group (AVX-512: 64 rows → 64×6 tiles, 48 → 48×8, 32 → 32×12, 16 → 16×16;
 //                             AVX2: 16 → 16×6, 8 → 8×12; see StreamedBFamilies):
 //           for each tile of the chunk: kernel over the KC depth steps, into the Cᵀ block
-//         the last ≤ 8 rows past the whole vectors (AVX-512): StreamedBResidualKernel's R×32 tiles (R = 2, 4, 8)
+//         the last ≤ 8 rows past the whole vectors (AVX-512): StreamedBResidualKernel's R×32 tiles (R = 2, 4, 6, 8)
 //       (17–24 rows: the 16-row group and these rows in one pass, StreamedBGroupWithResidualKernel)
 //     transpose the Cᵀ block (2048 × rows) into C; add the residual rows' block
 //
@@ -170,7 +170,7 @@
 //
 // Row groups are made of vectors of rows, so an expert's rows are padded to a multiple of 16
 // (AVX-512) or 8 (AVX2), except that on AVX-512 up to 8 rows left after the last whole vector run
-// on the residual kernel at an eighth, a quarter or a half of a group's FMAs (its 2-, 4- and 8-row
+// on the residual kernel at an eighth to a half of a group's FMAs (its 2-, 4-, 6- and 8-row
 // tiles). With the 8-row tile alone, against padding (in-process, old time / new): 64 experts of 65
 // rows 1.14–1.19, of 21 rows 1.04–1.08, of 86 rows 1.01–1.06; the benchmark's uneven 64 experts
 // 1.02–1.05 on 1 thread, 1.05 on 2. A rectangle is cut along rows only at multiples of 16, so the
@@ -243,14 +243,19 @@ internal static unsafe class StreamedBGemm
                     // One 16-row group and the residual rows (so AVX-512: only its family has
                     // residual rows): both in one pass over B (see StreamedBGroupWithResidualKernel).
                     GemmPacking.PackA(problem.A, rectangle.RowStart, paddedRows, pc, kc, problem.Alpha, paddedRows, packedA);
-                    GemmPacking.PackA(problem.A, rectangle.RowStart + paddedRows, residual, pc, kc, problem.Alpha, StreamedBGroupWithResidualKernel.ResidualRows, residualPanel);
-                    RunGroupWithResidual(kc, packedA, residualPanel, source, rowStride, nc, transposedC, transposedC + (long)paddedRows * nc, accumulate);
+                    int fusedRows = ResidualTileRows(residual);
+                    GemmPacking.PackA(problem.A, rectangle.RowStart + paddedRows, residual, pc, kc, problem.Alpha, fusedRows, residualPanel);
+                    float* fusedBlock = transposedC + (long)paddedRows * nc;
+                    if (fusedRows == 2) RunGroupWithResidual<ResidualRows2>(kc, packedA, residualPanel, source, rowStride, nc, transposedC, fusedBlock, accumulate);
+                    else if (fusedRows == 4) RunGroupWithResidual<ResidualRows4>(kc, packedA, residualPanel, source, rowStride, nc, transposedC, fusedBlock, accumulate);
+                    else if (fusedRows == 6) RunGroupWithResidual<ResidualRows6>(kc, packedA, residualPanel, source, rowStride, nc, transposedC, fusedBlock, accumulate);
+                    else RunGroupWithResidual<ResidualRows8>(kc, packedA, residualPanel, source, rowStride, nc, transposedC, fusedBlock, accumulate);
                     continue;
                 }
                 // Each row group packs its Ã micro-panel, and the residual rows theirs in the
                 // narrowest tile that holds them (its FMAs grow with its rows); then every group
                 // and the residual rows run over one chunk of columns before the next chunk.
-                int tileRows = residual <= 2 ? 2 : residual <= 4 ? 4 : 8;
+                int tileRows = ResidualTileRows(residual);
                 for (int groupStart = 0; groupStart < paddedRows;)
                 {
                     int groupRows = TFamily.GroupRows(paddedRows - groupStart);
@@ -273,6 +278,7 @@ internal static unsafe class StreamedBGemm
                     float* residualBlock = transposedC + (long)paddedRows * nc + chunk;
                     if (tileRows == 2) RunResidual<ResidualRows2>(kc, residualPanel, source + chunk, rowStride, columns, residualBlock, nc, accumulate);
                     else if (tileRows == 4) RunResidual<ResidualRows4>(kc, residualPanel, source + chunk, rowStride, columns, residualBlock, nc, accumulate);
+                    else if (tileRows == 6) RunResidual<ResidualRows6>(kc, residualPanel, source + chunk, rowStride, columns, residualBlock, nc, accumulate);
                     else RunResidual<ResidualRows8>(kc, residualPanel, source + chunk, rowStride, columns, residualBlock, nc, accumulate);
                 }
             }
@@ -316,16 +322,20 @@ internal static unsafe class StreamedBGemm
     // A 16-row group's tiles and the residual rows' across the nc columns, in one pass: full
     // tiles on the fused kernel, the ragged last columns on each one's own kernel (same sums).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunGroupWithResidual(int kc, float* panel, float* residualPanel, float* source, long rowStride, int nc, float* block, float* residualBlock, bool accumulate)
+    private static void RunGroupWithResidual<TRows>(int kc, float* panel, float* residualPanel, float* source, long rowStride, int nc, float* block, float* residualBlock, bool accumulate)
+        where TRows : struct, IResidualRowCount
     {
         const int height = StreamedBGroupWithResidualKernel.GroupRows, width = StreamedBGroupWithResidualKernel.Columns;
         int j = 0;
         for (; j + width <= nc; j += width)
-            StreamedBGroupWithResidualKernel.Run(kc, panel, residualPanel, source + j, rowStride, PrefetchAhead, block + (long)j * height, residualBlock + j, nc, accumulate);
+            StreamedBGroupWithResidualKernel.Run<TRows>(kc, panel, residualPanel, source + j, rowStride, PrefetchAhead, block + (long)j * height, residualBlock + j, nc, accumulate);
         if (j == nc) return;
         RunGroup<StreamedBKernel16x16>(kc, panel, source + j, rowStride, nc - j, block + (long)j * height, accumulate);
-        RunResidual<ResidualRows8>(kc, residualPanel, source + j, rowStride, nc - j, residualBlock + j, nc, accumulate);
+        RunResidual<TRows>(kc, residualPanel, source + j, rowStride, nc - j, residualBlock + j, nc, accumulate);
     }
+
+    // The narrowest residual tile that holds the rows (its FMAs and its Ã broadcasts grow with its rows).
+    private static int ResidualTileRows(int residual) => residual <= 2 ? 2 : residual <= 4 ? 4 : residual <= 6 ? 6 : 8;
 
     // The residual rows' tiles across nc columns, into a row-major block of 8 rows, blockStride
     // floats apart: full tiles straight from B, a ragged last tile from a zero-padded copy of its

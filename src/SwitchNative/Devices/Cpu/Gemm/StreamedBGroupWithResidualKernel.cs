@@ -5,10 +5,13 @@
 // only 16 FMAs per line and waits on it, and then the residual pass computes from L2: on 64 such
 // experts × 512 × 2048 the residual pass took a quarter of the time. Here both share each step:
 // the group's 16 values of B's row p are broadcast against Ã's vector of 16 rows, and the same 16
-// values, loaded once as a vector, multiply the 8 residual rows' broadcasts (Cᵀ for the group,
-// row-major for the residual rows, as the two kernels store them). 24 FMAs and 26 loads per step,
-// 24 zmm accumulators. Each element is summed as in the two kernels (one FMA per step, in order
-// of p), so results are bit-identical to the two passes.
+// values, loaded once as a vector, multiply the R residual rows' broadcasts (Cᵀ for the group,
+// row-major for the residual rows, as the two kernels store them; R = 2, 4, 6 or 8, the fewest
+// that hold the rows, as StreamedBResidualKernel picks). 16 + R FMAs and 18 + R loads per step,
+// 16 + R zmm accumulators. Each element is summed as in the two kernels (one FMA per step, in
+// order of p), so results are bit-identical to the two passes. R = 6 instead of 8 for 5–6 rows,
+// on the Zen 5 (in-process, 64 experts × 512 × 2048, 1 thread, three runs): 21 rows 66–67 % →
+// 72–73 % of one 4096-row product, 22 rows 69 % → 75 %, the uneven 64 experts 85 % → 86 %.
 // In-process, old time / new, rotating order, 64 experts × 512 × 2048 (three runs): 17 rows
 // 1.04–1.07, 18 rows 1.09, 21 rows 1.07–1.11, 24 rows 1.08–1.12, on 1 and 2 threads; the uneven
 // benchmark 0.99–1.03 (its 21-row experts are a tenth of its time). An earlier attempt at this
@@ -19,7 +22,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace SwitchNative.Devices.Cpu.Gemm;
 
-/// <summary>A 16-row streamed-B group tile and an 8-row residual tile over the same 16 columns (AVX-512).</summary>
+/// <summary>A 16-row streamed-B group tile and an R-row residual tile over the same 16 columns (AVX-512).</summary>
 internal static unsafe class StreamedBGroupWithResidualKernel
 {
     /// <summary>Rows of the group (one vector), and columns of both tiles.</summary>
@@ -37,7 +40,8 @@ internal static unsafe class StreamedBGroupWithResidualKernel
     /// r &lt; 8 (overwrites when <paramref name="accumulate"/> is false).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int depth, float* packedA, float* packedResidual, float* b, long rowStride, long prefetchOffset, float* columnsOut, float* residualOut, long residualStride, bool accumulate)
+    public static void Run<TRows>(int depth, float* packedA, float* packedResidual, float* b, long rowStride, long prefetchOffset, float* columnsOut, float* residualOut, long residualStride, bool accumulate)
+        where TRows : struct, IResidualRowCount
     {
         Vector512<float> g0 = default;
         Vector512<float> g1 = default;
@@ -76,24 +80,24 @@ internal static unsafe class StreamedBGroupWithResidualKernel
             r1 = Vector512.FusedMultiplyAdd(Vector512.Create(packedResidual[1]), row, r1);
             g4 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b[4]), g4);
             g5 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b[5]), g5);
-            r2 = Vector512.FusedMultiplyAdd(Vector512.Create(packedResidual[2]), row, r2);
+            if (TRows.Rows > 2) r2 = Vector512.FusedMultiplyAdd(Vector512.Create(packedResidual[2]), row, r2);
             g6 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b[6]), g6);
             g7 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b[7]), g7);
-            r3 = Vector512.FusedMultiplyAdd(Vector512.Create(packedResidual[3]), row, r3);
+            if (TRows.Rows > 3) r3 = Vector512.FusedMultiplyAdd(Vector512.Create(packedResidual[3]), row, r3);
             g8 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b[8]), g8);
             g9 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b[9]), g9);
-            r4 = Vector512.FusedMultiplyAdd(Vector512.Create(packedResidual[4]), row, r4);
+            if (TRows.Rows > 4) r4 = Vector512.FusedMultiplyAdd(Vector512.Create(packedResidual[4]), row, r4);
             g10 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b[10]), g10);
             g11 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b[11]), g11);
-            r5 = Vector512.FusedMultiplyAdd(Vector512.Create(packedResidual[5]), row, r5);
+            if (TRows.Rows > 5) r5 = Vector512.FusedMultiplyAdd(Vector512.Create(packedResidual[5]), row, r5);
             g12 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b[12]), g12);
             g13 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b[13]), g13);
-            r6 = Vector512.FusedMultiplyAdd(Vector512.Create(packedResidual[6]), row, r6);
+            if (TRows.Rows > 6) r6 = Vector512.FusedMultiplyAdd(Vector512.Create(packedResidual[6]), row, r6);
             g14 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b[14]), g14);
             g15 = Vector512.FusedMultiplyAdd(a, Vector512.Create(b[15]), g15);
-            r7 = Vector512.FusedMultiplyAdd(Vector512.Create(packedResidual[7]), row, r7);
+            if (TRows.Rows > 7) r7 = Vector512.FusedMultiplyAdd(Vector512.Create(packedResidual[7]), row, r7);
             packedA += GroupRows;
-            packedResidual += ResidualRows;
+            packedResidual += TRows.Rows;
             b += rowStride;
         }
         StreamedBColumn.Store(columnsOut + 0, accumulate, g0);
@@ -114,11 +118,11 @@ internal static unsafe class StreamedBGroupWithResidualKernel
         StreamedBColumn.Store(columnsOut + 240, accumulate, g15);
         StreamedBColumn.Store(residualOut + 0 * residualStride, accumulate, r0);
         StreamedBColumn.Store(residualOut + 1 * residualStride, accumulate, r1);
-        StreamedBColumn.Store(residualOut + 2 * residualStride, accumulate, r2);
-        StreamedBColumn.Store(residualOut + 3 * residualStride, accumulate, r3);
-        StreamedBColumn.Store(residualOut + 4 * residualStride, accumulate, r4);
-        StreamedBColumn.Store(residualOut + 5 * residualStride, accumulate, r5);
-        StreamedBColumn.Store(residualOut + 6 * residualStride, accumulate, r6);
-        StreamedBColumn.Store(residualOut + 7 * residualStride, accumulate, r7);
+        if (TRows.Rows > 2) StreamedBColumn.Store(residualOut + 2 * residualStride, accumulate, r2);
+        if (TRows.Rows > 3) StreamedBColumn.Store(residualOut + 3 * residualStride, accumulate, r3);
+        if (TRows.Rows > 4) StreamedBColumn.Store(residualOut + 4 * residualStride, accumulate, r4);
+        if (TRows.Rows > 5) StreamedBColumn.Store(residualOut + 5 * residualStride, accumulate, r5);
+        if (TRows.Rows > 6) StreamedBColumn.Store(residualOut + 6 * residualStride, accumulate, r6);
+        if (TRows.Rows > 7) StreamedBColumn.Store(residualOut + 7 * residualStride, accumulate, r7);
     }
 }
