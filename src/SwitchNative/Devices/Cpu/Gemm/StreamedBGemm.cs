@@ -352,7 +352,7 @@ internal static unsafe class StreamedBGemm
         // Two rows run 128 columns a tile where the columns allow (see RunTwoRows), the same sums.
         if (rows == 2)
             for (; j + StreamedBResidualKernel.TwoRowColumns <= nc; j += StreamedBResidualKernel.TwoRowColumns)
-                StreamedBResidualKernel.RunTwoRows(kc, panel, source + j, rowStride, ResidualPrefetchAhead, block + j, blockStride, accumulate);
+                StreamedBResidualKernel.RunTwoRows(kc, panel, source + j, rowStride, TwoRowPrefetchAhead, block + j, blockStride, accumulate);
         for (; j + width <= nc; j += width)
             StreamedBResidualKernel.Run<TRows>(kc, panel, source + j, rowStride, ResidualPrefetchAhead, block + j, blockStride, accumulate);
         if (j == nc) return;
@@ -380,6 +380,9 @@ internal static unsafe class StreamedBGemm
 
     // The residual tile reads 32 columns of each row of B; it prefetches two tiles on.
     private const long ResidualPrefetchAhead = 2 * StreamedBResidualKernel.Columns;
+
+    // The 2×128 tile prefetches two of its tiles on as well (one line of the eight it reads a row).
+    private const long TwoRowPrefetchAhead = 2 * StreamedBResidualKernel.TwoRowColumns;
 
     // Floats past the broadcast values that each kernel step prefetches in the same row of B:
     // two lines on, 2–3 tiles ahead. A tile's KC steps read KC rows a row stride apart, more streams
