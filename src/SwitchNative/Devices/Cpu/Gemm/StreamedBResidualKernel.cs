@@ -10,8 +10,9 @@
 // in L2 from the row groups before. The tile goes to a row-major scratch block that the driver
 // adds into C once all depth blocks are summed, as the transposed groups do.
 // R is 2, 4, 6 or 8, the fewest that hold the rows: the smaller tiles read the same two lines
-// of B per step for a quarter, a half or three quarters of the FMAs (6 added on the Zen 5). Against the 8-row tile for every count
-// (in-process, old time / new, three runs; bit-identical): 64 experts of 66 rows 1.00–1.08, of
+// of B per step for a quarter, a half or three quarters of the FMAs (6 added on the Zen 5).
+// Against the 8-row tile for every count (on the Xeon, in-process, old time / new, three runs;
+// bit-identical): 64 experts of 66 rows 1.00–1.08, of
 // 67 rows 1.04–1.06, of 65 and 68 rows 1.06–1.09; the uneven benchmark 1.01–1.07 on 1 thread,
 // 1.01–1.02 on 2. A 12-row tile (for 9–12 rows instead of padding them to 16) ran 44-row experts
 // at 0.99 and 28-row ones at 1.00–1.05, so it was not kept.
