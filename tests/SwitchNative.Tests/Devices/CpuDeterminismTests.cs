@@ -76,10 +76,10 @@ public sealed class CpuDeterminismTests
         // first row of tiles and every row's Ã from its first tile (AVX-512), so which thread packs
         // what depends on the thread count; the sums must not. 653 rows: bands of 84, the last of
         // 65 with a ragged row panel; 200 columns: a ragged last tile; K = 1100: three depth blocks.
-        // α = 0.5 packs Ã before the tiles instead; β = 1 adds into C. (300, 700, 650): on one
-        // thread the first row of tiles of each 512-column block packs B̃ (two depth blocks, a
-        // ragged last column tile); on two, as N ≥ 2·M, the threads share an Ã packed before the
-        // tiles and each packs its own B̃ blocks; (400, 700, 650) shares a B̃ on two threads instead.
+        // α = 0.5 packs Ã before the tiles instead; β = 1 adds into C. (300, 700, 650) and
+        // (400, 700, 650): on one thread the first row of tiles of each 256-column block packs B̃
+        // (two depth blocks, a ragged last column tile); on two or three, N > 512, so each thread
+        // takes a row rectangle (25 and 12–13 row panels) and its tiles pack its own B̃.
         foreach (var (m, k, n, alpha, beta) in new[] { (653, 1100, 200, 1f, 0f), (653, 1100, 200, 0.5f, 1f), (3085, 20, 37, 1f, 0f), (300, 700, 650, 1f, 1f), (400, 700, 650, 1f, 1f) })
         {
             var a = TestData.Uniform(m * k, seed: 5);
@@ -93,6 +93,30 @@ public sealed class CpuDeterminismTests
                 device.Gemm(left, false, right, false, alpha, beta, c);
                 return device.ToArray(c);
             }, $"GEMM {m}×{k}×{n} α={alpha} β={beta}");
+        }
+    }
+
+    [Fact]
+    public void Gemm_shared_packing_plans_are_thread_count_invariant()
+    {
+        // The products that still share packing on several threads. Aᵀ stored, 300 rows (fewer
+        // than 256 a thread) and N ≥ M: the threads pack each Ã chunk together and take column
+        // blocks. Bᵀ stored, N > 512 (the tiles do not pack a transposed B): (400, 700, 650)
+        // shares a B̃ packed before the bands; (300, 700, 650), N ≥ 2·M, an Ã. Three depth blocks
+        // where K = 1100; β = 1 adds into C.
+        foreach (var (m, k, n, transposeA, transposeB) in new[] { (300, 1100, 650, true, false), (400, 700, 650, false, true), (300, 1100, 650, false, true) })
+        {
+            var a = TestData.Uniform(m * k, seed: 11);
+            var b = TestData.Uniform(k * n, seed: 12);
+            var initial = TestData.Uniform(m * n, seed: 13);
+            SameBitsForEveryThreadCount(device =>
+            {
+                using var left = device.FromArray<float>(a, transposeA ? [k, m] : [m, k]);
+                using var right = device.FromArray<float>(b, transposeB ? [n, k] : [k, n]);
+                using var c = device.FromArray<float>(initial, [m, n]);
+                device.Gemm(left, transposeA, right, transposeB, 1f, 1f, c);
+                return device.ToArray(c);
+            }, $"GEMM {m}×{k}×{n} Aᵀ={transposeA} Bᵀ={transposeB}");
         }
     }
 

@@ -1,7 +1,8 @@
 // The CPU device's thread pool: every index runs exactly once per call, whatever the gap
 // between calls (a worker still on its way to sleep, or asleep and woken), the caller never
-// returns before the workers' shares are done (also when it has to block for them), errors
-// surface, nested calls run serially, and disposal stops the workers.
+// returns before the workers' shares are done (also when it has to block for them), a set-up
+// runs once before any index, errors surface, nested calls run serially, and disposal stops the
+// workers.
 using SwitchNative.Devices.Cpu;
 
 namespace SwitchNative.Tests.Devices;
@@ -55,6 +56,44 @@ public sealed class CpuParallelTests
             if (index == 3) throw new InvalidOperationException("index 3 failed");
         }));
         Assert.Contains("index 3 failed", error.InnerException!.Message);
+        int sum = 0;
+        parallel.For(10, index => Interlocked.Add(ref sum, index));
+        Assert.Equal(45, sum);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void A_set_up_runs_once_on_the_caller_before_any_index(int threads)
+    {
+        using var parallel = new CpuParallel(threads);
+        var caller = Thread.CurrentThread;
+        for (int call = 0; call < 100; call++)
+        {
+            int setUps = 0;
+            int[]? hits = null;
+            // The workers wake while the set-up runs (it sleeps now and then, so they arrive first)
+            // and must wait for the body it returns.
+            parallel.For(5, () =>
+            {
+                Assert.Same(caller, Thread.CurrentThread);
+                Interlocked.Increment(ref setUps);
+                if (call % 10 == 0) Thread.Sleep(1);
+                hits = new int[5];
+                return index => Interlocked.Increment(ref hits[index]);
+            });
+            Assert.Equal(1, setUps);
+            Assert.All(hits!, hit => Assert.Equal(1, hit));
+        }
+    }
+
+    [Fact]
+    public void A_failing_set_up_surfaces_as_is_and_the_pool_stays_usable()
+    {
+        using var parallel = new CpuParallel(2);
+        var error = Assert.Throws<InvalidOperationException>(() => parallel.For(4, (Func<Action<int>>)(() => throw new InvalidOperationException("set-up failed"))));
+        Assert.Equal("set-up failed", error.Message);
         int sum = 0;
         parallel.For(10, index => Interlocked.Add(ref sum, index));
         Assert.Equal(45, sum);

@@ -17,6 +17,7 @@
 // an awake worker takes chunks of the many small ops, whose data then moves between the two
 // cores' caches.
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 
 namespace SwitchNative.Devices.Cpu;
 
@@ -56,29 +57,52 @@ internal sealed class CpuParallel : IDisposable
     public int ThreadCount { get; }
 
     /// <summary>Calls <paramref name="body"/>(i) for i in [0, count), spread over the threads.</summary>
-    public void For(int count, Action<int> body)
+    public void For(int count, Action<int> body) => For(count, () => body);
+
+    /// <summary>
+    /// Like <see cref="For(int, Action{int})"/>, for work that needs setting up first:
+    /// <paramref name="prepare"/> runs once, on the calling thread, while the workers wake, and
+    /// returns the body they all run. A worker's wake-up (a futex; tens of µs here) otherwise
+    /// starts only once the set-up is done, and the caller works alone until it arrives.
+    /// </summary>
+    public void For(int count, Func<Action<int>> prepare)
     {
         // Serial when there is nothing to share, or when called from inside a parallel op (on a
         // worker, or on the caller while it runs its share).
         if (ThreadCount == 1 || count <= 1 || IsWorkerThread() || ReferenceEquals(Volatile.Read(ref _dispatcher), Thread.CurrentThread))
         {
-            for (int i = 0; i < count; i++) body(i);
+            var serial = prepare();
+            for (int i = 0; i < count; i++) serial(i);
             return;
         }
         lock (_dispatch)
         {
             ObjectDisposedException.ThrowIf(_stopping, this);
             _dispatcher = Thread.CurrentThread;
-            _body = body;
+            _body = null;
             _count = count;
             _next = 0;
             _failure = null;
             int helpers = Math.Min(_workers.Length, count - 1);
             _pending = helpers;
             _finished.Reset();
+            ExceptionDispatchInfo? preparationFailure = null;
             try
             {
                 for (int i = 0; i < helpers; i++) _start[i].Set();
+                Action<int> body;
+                try
+                {
+                    body = prepare();
+                }
+                catch (Exception error)
+                {
+                    // The woken workers find no chunks left and report done; the error leaves as is.
+                    preparationFailure = ExceptionDispatchInfo.Capture(error);
+                    body = _ => { };
+                    _next = count;
+                }
+                Volatile.Write(ref _body, body);
                 RunChunks();
                 if (helpers > 0) AwaitWorkers();
             }
@@ -87,6 +111,7 @@ internal sealed class CpuParallel : IDisposable
                 _body = null;
                 _dispatcher = null;
             }
+            preparationFailure?.Throw();
             if (_failure is { } failure) throw new AggregateException("a parallel CPU kernel failed", failure);
         }
     }
@@ -105,10 +130,13 @@ internal sealed class CpuParallel : IDisposable
         });
     }
 
-    // Takes chunks until none are left (dynamic scheduling: fast threads take more chunks).
+    // Takes chunks until none are left (dynamic scheduling: fast threads take more chunks). A
+    // worker may arrive before the caller's set-up has published the body: it polls for it (the
+    // set-up is microseconds; the caller holds no lock a worker needs meanwhile).
     private void RunChunks()
     {
-        var body = _body!;
+        Action<int>? body;
+        while ((body = Volatile.Read(ref _body)) is null) Thread.SpinWait(20);
         int index;
         while ((index = Interlocked.Increment(ref _next) - 1) < _count)
         {

@@ -6,7 +6,8 @@
 // Each thread packed that operand itself, so on 2 threads it was packed twice. Packing A is a
 // transpose that runs at memory speed (4.5–5.5 GB/s here), and its second copy cost a few per
 // cent of a 2048³ product and more of a 1024³ one. OpenBLAS packs each operand once, each thread
-// a share. So a product with many rows runs in steps:
+// a share. So a product with many rows ran in steps (on the Zen 5, one row rectangle a thread,
+// each packing its own, now wins where the tiles fill B̃ and N > WholeBColumns: see CutsRows):
 //  - SharedPackedBPlan (OpenBLAS's own arrangement): a step is (column chunk jc, depth block pc).
 //    The threads pack B̃[pc.., jc..] together, PackUnitPanels micro-panels per unit; the compute
 //    units are bands of rows (at least MinimumBands of them, at most BandPanels row panels each),
@@ -20,8 +21,8 @@
 //    own B̃ block (it stays in its L2) and runs the macro-kernel over the whole chunk. A band of
 //    Xᵀ packs from runs of only band-many floats, N floats apart; a shared chunk's units pack
 //    longer runs.
-// Any other product (few rows: an expert's tokens; or too small to share out) is one step of
-// rectangles, as on the static path, taken one at a time by whichever thread is free.
+// Any other product (few rows: an expert's tokens; too small to share out; or CutsRows) is one
+// step of rectangles, as on the static path, taken one at a time by whichever thread is free.
 // On one thread nothing is shared, but SharedPackedBPlan's loop order still serves products with
 // M > N better than RunManyRows' (B̃ packed once per depth block, not once per 3072-row chunk,
 // and each Ã band in L2): 4096×512×2048 1.04–1.06, dX 1.05–1.06 (old time / new, two runs),
@@ -68,7 +69,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     // least 17 row panels, so at least 2 bands; shared Ã only from N > WholeBColumns, as measured).
     // On one thread only M > N: see the top of the file.
     private static bool SharesPacking(GemmProblem problem, int threads) =>
-        !FewRows(problem) && (threads > 1 ? !SharesA(problem) || problem.N > WholeBColumns : problem.M > problem.N);
+        !FewRows(problem) && (threads > 1 ? !CutsRows(problem, threads) && (!SharesA(problem) || problem.N > WholeBColumns) : problem.M > problem.N);
 
     // A few-rows product that is small beside its batch (one expert among many) runs whole on
     // whichever thread takes it, instead of as one row band per thread. The threads still share
@@ -102,46 +103,77 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     // Largest B (K·N floats, 1 MB) of a packed few-rows product that runs whole (see RunsWhole).
     private const long WholePackedBFloats = 1 << 18;
 
+    // Whether a product with many rows runs on several threads as one row rectangle per thread,
+    // each packing its own operands as on one thread, instead of on a shared-packing plan: where
+    // the tiles fill B̃ (a row-major B on the AVX-512 tile) and N > WholeBColumns (below, the
+    // shared-B̃ plan already packs no shared B̃). Measured on the Zen 5, 2 threads: the shared
+    // plans pay for sharing. A step's shared block is packed before any of its bands runs, the
+    // threads finish a step's last units apart (a trace of 1024³: one thread idle 60–120 µs of
+    // 4.6 ms at the end), and every band reads a B̃ the other core packed. Two independent 1024³
+    // products, one a core, ran 471–478 GFLOP/s together where the shared plan ran 441–451 in the
+    // same runs. A thread's own rows keep its B̃ blocks in its L2, filled by its tiles (no
+    // packing pass); the price, reading all of B once a thread, is a second read of B from L3.
+    // In-process, old time / new, alternating, 21–31 rounds: 1024³ 1.03–1.06 (five runs),
+    // 2048³ 0.98–1.06 (four), 4096×512×2048 1.02–1.03, 1024×512×1024 1.03–1.10, 768³ 1.11,
+    // 1024×256×768 1.04–1.06, 2048×256×8192 1.10, 300×4096×4096 1.05, 640×512×2048 1.00–1.10,
+    // 1024×256×8000 1.00–1.03. Left on the shared plans, as measured: a transposed B, which is
+    // packed in a pass of its own (1024×256×8000 with Bᵀ stored 0.98), and a transposed A with
+    // fewer than TransposedRowsPerThread rows a thread, whose Ã then packs from short runs
+    // (256×1024×8000 0.96, 256×2048×8192 0.98; at 256 rows a thread, 512×4096×2048, 0.99–1.05).
+    private static bool CutsRows(GemmProblem problem, int threads) =>
+        threads > 1 && !FewRows(problem) && problem.N > WholeBColumns && FillsBInTiles(problem)
+        && (!problem.A.Transposed || problem.M >= TransposedRowsPerThread * threads);
+
+    // Fewest rows a thread takes of a transposed A cut into row rectangles (see CutsRows).
+    private const int TransposedRowsPerThread = 256;
+
     // Which plan a product that shares packing takes (see the top of the file).
     private static bool SharesA(GemmProblem problem) => problem.N >= problem.M && (problem.A.Transposed || problem.N >= 2 * problem.M);
 
-    // batchMultiplyAdds: Σ M·N·K over the work (RunBatch has it already).
+    // batchMultiplyAdds: Σ M·N·K over the work (RunBatch has it already). The plans and the
+    // schedule are built while the workers wake (CpuParallel.For with a set-up): the wake-up took
+    // 30–35 µs after the call here, and the set-up 10–20 µs of it (a 1024³ product on 2 threads
+    // takes 4.5 ms), so the worker now starts about 15 µs sooner.
     private void RunOnSchedule(List<GemmProblem> work, long batchMultiplyAdds, int parts)
     {
-        var plans = new GemmStepPlan[work.Count];
-        for (int i = 0; i < work.Count; i++)
-        {
-            var problem = work[i];
-            plans[i] = !SharesPacking(problem, parts) ? new RectanglesPlan(this, problem, i + 1 < work.Count ? work[i + 1] : null, RunsWhole(problem, batchMultiplyAdds, parts) ? 1 : parts)
-                : SharesA(problem) ? new SharedPackedAPlan(problem)
-                : new SharedPackedBPlan(problem);
-        }
         // The shared buffers hold Ã chunks or B̃ chunks (both KC × RowChunk floats); each thread's
         // own buffers hold what it packs for itself (a B̃ block, an Ã band, or a rectangle's blocks).
-        float* first = _packedA.Rent();
-        float* second = _packedA.Rent();
+        nint first = 0, second = 0;
         try
         {
-            var schedule = new SharedPackingSchedule(plans, first, second);
-            _parallel.For(parts, _ =>
+            _parallel.For(parts, () =>
             {
-                float* ownA = _packedA.Rent();
-                float* ownB = _packedB.Rent();
-                try
+                var plans = new GemmStepPlan[work.Count];
+                for (int i = 0; i < work.Count; i++)
                 {
-                    schedule.Work(ownA, ownB);
+                    var problem = work[i];
+                    plans[i] = !SharesPacking(problem, parts) ? new RectanglesPlan(this, problem, i + 1 < work.Count ? work[i + 1] : null, RunsWhole(problem, batchMultiplyAdds, parts) ? 1 : parts)
+                        : SharesA(problem) ? new SharedPackedAPlan(problem)
+                        : new SharedPackedBPlan(problem);
                 }
-                finally
+                first = (nint)_packedA.Rent();
+                second = (nint)_packedA.Rent();
+                var schedule = new SharedPackingSchedule(plans, (float*)first, (float*)second);
+                return _ =>
                 {
-                    _packedA.Return(ownA);
-                    _packedB.Return(ownB);
-                }
+                    float* ownA = _packedA.Rent();
+                    float* ownB = _packedB.Rent();
+                    try
+                    {
+                        schedule.Work(ownA, ownB);
+                    }
+                    finally
+                    {
+                        _packedA.Return(ownA);
+                        _packedB.Return(ownB);
+                    }
+                };
             });
         }
         finally
         {
-            _packedA.Return(first);
-            _packedA.Return(second);
+            if (first != 0) _packedA.Return((float*)first);
+            if (second != 0) _packedA.Return((float*)second);
         }
     }
 

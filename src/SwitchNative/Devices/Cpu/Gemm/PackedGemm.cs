@@ -5,10 +5,10 @@
 // L3); choices re-measured on the Zen 5 say so.
 //
 // A batch of products (one GEMM, or the grouped expert GEMMs) runs on a shared schedule
-// (PackedGemm.SharedPacking.cs): a product with many rows in steps whose shared operand block the
-// threads pack once together, any other product as rectangles of C (cut along N when N ≥ M, else
-// along M, on tile boundaries) that each thread runs with its own packing buffers; threads take
-// the pieces as they free up. Small batches run on one thread, each product whole. Two
+// (PackedGemm.SharedPacking.cs): some products with many rows in steps whose shared operand block
+// the threads pack once together, any other product as rectangles of C (cut along N when N ≥ M,
+// else along M, on tile boundaries; along M for the many-rows products of CutsRows) that each
+// thread runs with its own packing buffers; threads take the pieces as they free up. Small batches run on one thread, each product whole. Two
 // arrangements of the loops over a rectangle, chosen per product:
 //
 //  - Many rows (M > MC; OpenBLAS's arrangement):
@@ -191,11 +191,11 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
         }
     }
 
-    // Part `part` of `parts` of one product: C is cut along N when N ≥ M, else along M, on tile
-    // boundaries; a product with fewer tiles than parts has only Parts(…) parts.
+    // Part `part` of `parts` of one product: C is cut along N when N ≥ M, else along M (and along
+    // M where CutsRows says so), on tile boundaries; a product with fewer tiles than parts has only Parts(…) parts.
     private static bool TryPart(GemmProblem problem, int part, int parts, GemmFewRowsPath fewRowsPath, out GemmRectangle rectangle)
     {
-        var (splitColumns, tile, extent) = Cut(problem, fewRowsPath);
+        var (splitColumns, tile, extent) = Cut(problem, parts, fewRowsPath);
         int tiles = (extent + tile - 1) / tile;
         int used = Math.Min(parts, tiles);
         rectangle = default;
@@ -211,14 +211,14 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
     // How many of `parts` parts TryPart makes of a product.
     private static int Parts(GemmProblem problem, int parts, GemmFewRowsPath fewRowsPath)
     {
-        var (_, tile, extent) = Cut(problem, fewRowsPath);
+        var (_, tile, extent) = Cut(problem, parts, fewRowsPath);
         return Math.Min(parts, (extent + tile - 1) / tile);
     }
 
     // The direction of TryPart's cut, the tile its boundaries fall on, and the extent cut.
-    private static (bool SplitColumns, int Tile, int Extent) Cut(GemmProblem problem, GemmFewRowsPath fewRowsPath)
+    private static (bool SplitColumns, int Tile, int Extent) Cut(GemmProblem problem, int parts, GemmFewRowsPath fewRowsPath)
     {
-        bool splitColumns = problem.N >= problem.M;
+        bool splitColumns = problem.N >= problem.M && !CutsRows(problem, parts);
         bool fewRows = FewRows(problem);
         int tile = splitColumns
             ? (fewRows ? TFewRowsKernel.Columns : TKernel.Columns)

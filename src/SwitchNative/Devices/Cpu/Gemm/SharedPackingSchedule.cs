@@ -42,7 +42,12 @@ internal sealed unsafe class SharedPackingSchedule
 
     public SharedPackingSchedule(IReadOnlyList<GemmStepPlan> plans, float* firstBuffer, float* secondBuffer)
     {
-        _steps = plans.SelectMany(plan => Enumerable.Range(0, plan.StepCount).Select(step => (plan, step))).ToArray();
+        int stepCount = 0;
+        foreach (var plan in plans) stepCount += plan.StepCount;
+        _steps = new (GemmStepPlan, int)[stepCount];
+        int next = 0;
+        foreach (var plan in plans)
+            for (int step = 0; step < plan.StepCount; step++) _steps[next++] = (plan, step);
         _buffers = [firstBuffer, secondBuffer];
         int count = _steps.Length;
         _bufferOf = new int[count];
