@@ -1,9 +1,9 @@
 // The streamed-B few-rows GEMM checked on its own, against a double-precision product, for both
 // kernel sets (AVX-512 and AVX2 + FMA) wherever the machine runs them, whichever path the CPU
-// device happens to pick: row counts around its row units and its 64/48/32/16-row (16/8-row)
-// kernels, and the fused group-and-residual pass of 17–24 rows; depths around its 64-step
-// blocks; column counts that leave ragged tiles of every kernel width and cross its 384-column
-// chunks and 2048-column block; and the β forms.
+// device happens to pick (the AVX2 kernels stream only up to 32 rows): row counts around its row
+// units and its 64/48/32/16-row (16/8-row) kernels, and the fused group-and-residual pass of
+// 17–24 rows; depths around its 64-step blocks; column counts that leave ragged tiles of every
+// kernel width and cross its 384-column chunks and 2048-column block; and the β forms.
 namespace SwitchNative.Tests.Devices;
 
 public sealed class StreamedBGemmTests
@@ -22,6 +22,9 @@ public sealed class StreamedBGemmTests
             // Residual rows on the 2-, 4-, 6- and 8-row tiles past 64-row groups, across the column block
             // (65 rows: two 2×128 tiles, one 2×32 and a ragged rest).
             (66, 40, 75), (67, 70, 2050), (72, 33, 40), (65, 70, 300), (70, 50, 140),
+            // The AVX2 kernels stream B up to 32 rows only (packed above): two 16-row groups, and
+            // 16 + 8 + a padded 8, across the column block.
+            (32, 70, 100), (29, 65, 2050),
         }
         from beta in new[] { 0f, 1f }
         from threads in new[] { 1, 2 }

@@ -235,7 +235,18 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
     // depth blocks: a tile then reads KC values of each of NR rows of Bᵀ and moves on, and a 64×6
     // kernel doing so measured 0.61–1.04× packed (64 experts of 64 rows, K·N = 512·2048 and
     // 2048·512, KC 64 and 256); StreamedTransposedBGemm's tiles read their rows of Bᵀ whole.
-    private static bool Streamed(GemmProblem problem, GemmFewRowsPath fewRowsPath) => fewRowsPath != GemmFewRowsPath.Packed && FewRows(problem) && !problem.B.Transposed;
+    // On AVX2 only up to StreamedVector256Rows rows (see there).
+    private static bool Streamed(GemmProblem problem, GemmFewRowsPath fewRowsPath) =>
+        fewRowsPath != GemmFewRowsPath.Packed && FewRows(problem) && !problem.B.Transposed
+        && (fewRowsPath != GemmFewRowsPath.StreamedVector256 || problem.M <= StreamedVector256Rows);
+
+    // Most rows a product streams B on the AVX2 kernels. Their tiles hold 16 rows at most (16 ymm
+    // registers), so an expert of 64 rows reads its B in four passes, where the AVX-512 kernels
+    // read it in one. Measured on the Zen 5 with AVX-512 off (DOTNET_EnableAVX512=0), 64 experts ×
+    // 512 × 2048, streamed / packed GFLOP/s (1 thread, two runs; 2 threads alike): 16 rows 89 / 61,
+    // 21 rows 77 / 78, 32 rows 91 / 89, 43 rows 82 / 94, 64 rows 91–93 / 105, 108 rows 88–90 / 115,
+    // the uneven benchmark 86–87 / 106 (2 threads 169–171 / 204–205).
+    private const int StreamedVector256Rows = 32;
 
     // Few rows with a transposed B: from 48 rows on AVX-512, on StreamedTransposedBGemm where it
     // Suits (K of 384–2048; cut along rows at multiples of 16, like StreamedBGemm, to keep padding
