@@ -8,8 +8,9 @@
 // (PackedGemm.SharedPacking.cs): some products with many rows in steps whose shared operand block
 // the threads pack once together, any other product as rectangles of C (cut along N when N ≥ M,
 // else along M, on tile boundaries; along M for the many-rows products of CutsRows) that each
-// thread runs with its own packing buffers; threads take the pieces as they free up. Small batches run on one thread, each product whole. Two
-// arrangements of the loops over a rectangle, chosen per product:
+// thread runs with its own packing buffers; threads take the pieces as they free up. Small
+// batches run on one thread, each product whole. Two arrangements of the loops over a rectangle,
+// chosen per product:
 //
 //  - Many rows (M > MC; OpenBLAS's arrangement):
 //      for ic in M by 3072:              (one chunk for most products)
