@@ -57,7 +57,7 @@ internal sealed class CpuParallel : IDisposable
     public int ThreadCount { get; }
 
     /// <summary>Calls <paramref name="body"/>(i) for i in [0, count), spread over the threads.</summary>
-    public void For(int count, Action<int> body) => For(count, () => body);
+    public void For(int count, Action<int> body) => Run(count, body, null);
 
     /// <summary>
     /// Like <see cref="For(int, Action{int})"/>, for work that needs setting up first:
@@ -65,13 +65,17 @@ internal sealed class CpuParallel : IDisposable
     /// returns the body they all run. A worker's wake-up (a futex; tens of µs here) otherwise
     /// starts only once the set-up is done, and the caller works alone until it arrives.
     /// </summary>
-    public void For(int count, Func<Action<int>> prepare)
+    public void For(int count, Func<Action<int>> prepare) => Run(count, null, prepare);
+
+    // For's two forms: the body itself, or a set-up that returns it (no closure for the first,
+    // which the many small ops of a training step call).
+    private void Run(int count, Action<int>? givenBody, Func<Action<int>>? prepare)
     {
         // Serial when there is nothing to share, or when called from inside a parallel op (on a
         // worker, or on the caller while it runs its share).
         if (ThreadCount == 1 || count <= 1 || IsWorkerThread() || ReferenceEquals(Volatile.Read(ref _dispatcher), Thread.CurrentThread))
         {
-            var serial = prepare();
+            var serial = givenBody ?? prepare!();
             for (int i = 0; i < count; i++) serial(i);
             return;
         }
@@ -93,7 +97,7 @@ internal sealed class CpuParallel : IDisposable
                 Action<int> body;
                 try
                 {
-                    body = prepare();
+                    body = givenBody ?? prepare!();
                 }
                 catch (Exception error)
                 {
