@@ -54,10 +54,10 @@
 //    because A then comes from memory.
 //  - Few rows (M ≤ MC = 192, an expert's tokens): every B block is used by those few rows
 //    only, so reading B dominates. With a row-major B, StreamedBGemm reads B in place
-//    instead of packing it (see there; AVX-512 or AVX2 + FMA); with a transposed B, from 48
-//    rows on AVX-512 StreamedTransposedBGemm reads Bᵀ's rows in place, C's tile held
-//    transposed, and otherwise DotProductGemm reads A's and Bᵀ's rows in place (the same)
-//    where it gains. Otherwise the classic loops (jc by 512 → pc by 256 → pack B → ic →
+//    instead of packing it (see there; AVX-512, or AVX2 + FMA up to 32 rows: see Streamed);
+//    with a transposed B, from 48 rows on AVX-512 StreamedTransposedBGemm reads Bᵀ's rows in
+//    place, C's tile held transposed, and otherwise DotProductGemm reads A's and Bᵀ's rows in
+//    place (the same) where it gains. Otherwise the classic loops (jc by 512 → pc by 256 → pack B → ic →
 //    pack A) with 8 × 32 tiles (less padding than 12-row ones) down each column, so a B
 //    micro-panel (256 × NR) stays in L1, and
 //    the next B block's source is prefetched from inside the micro-kernel (GemmSourcePrefetch),
