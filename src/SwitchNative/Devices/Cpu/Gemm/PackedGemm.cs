@@ -124,6 +124,13 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
     // Below this many multiply-adds (of a whole batch) the work runs on one thread: waking a second costs more.
     private const long MinimumParallelWork = 1L << 20;
 
+    // Floats of a batch's output (16 MB, half the Zen 5's 32 MB L3) from which C is written with
+    // non-temporal stores where a path can (GemmProblem.StreamsC): an output that large is not
+    // found in cache by the op that reads it next, so the lines a plain store first reads into
+    // cache (write-allocate) are wasted reads from memory. The 64 experts × 512 × 2048 (a 32 MB
+    // output): see StreamedBGemm.WriteTransposed. A smaller output stays in L3 for its reader.
+    private const long StreamedOutputFloats = 1L << 22;
+
     private readonly CpuParallel _parallel;
     private readonly GemmFewRowsPath _fewRowsPath;
     private readonly GemmWorkspace _packedA;
@@ -154,7 +161,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
     public void RunBatch(ReadOnlySpan<GemmProblem> problems)
     {
         var work = new List<GemmProblem>(problems.Length);
-        long multiplyAdds = 0;
+        long multiplyAdds = 0, outputFloats = 0;
         foreach (var problem in problems)
         {
             if (problem.M == 0 || problem.N == 0) continue;
@@ -169,8 +176,11 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
             if (problem.Beta != 0f && problem.Beta != 1f) TensorPrimitives.Multiply(output, problem.Beta, output);
             work.Add(problem);
             multiplyAdds += (long)problem.M * problem.N * problem.K;
+            outputFloats += (long)problem.M * problem.N;
         }
         if (work.Count == 0) return;
+        if (outputFloats >= StreamedOutputFloats)
+            for (int i = 0; i < work.Count; i++) work[i] = work[i] with { StreamsC = true };
         if (multiplyAdds >= MinimumParallelWork)
         {
             RunOnSchedule(work, multiplyAdds, _parallel.ThreadCount);
