@@ -20,6 +20,22 @@ public sealed class CpuDeterminismTests
         }
     }
 
+    // C = α·op(A)·op(B) + β·C for uniform A, B and C (seeds seed, seed + 1, seed + 2).
+    private static void GemmHasSameBitsForEveryThreadCount(int m, int k, int n, bool transposeA, bool transposeB, float alpha, float beta, int seed)
+    {
+        var a = TestData.Uniform(m * k, seed: seed);
+        var b = TestData.Uniform(k * n, seed: seed + 1);
+        var initial = TestData.Uniform(m * n, seed: seed + 2);
+        SameBitsForEveryThreadCount(device =>
+        {
+            using var left = device.FromArray<float>(a, transposeA ? [k, m] : [m, k]);
+            using var right = device.FromArray<float>(b, transposeB ? [n, k] : [k, n]);
+            using var c = device.FromArray<float>(initial, [m, n]);
+            device.Gemm(left, transposeA, right, transposeB, alpha, beta, c);
+            return device.ToArray(c);
+        }, $"GEMM {m}×{k}×{n} Aᵀ={transposeA} Bᵀ={transposeB} α={alpha} β={beta}");
+    }
+
     [Fact]
     public void Gemm_is_thread_count_invariant()
     {
@@ -33,18 +49,7 @@ public sealed class CpuDeterminismTests
         // (3300, 520, 3100): more rows than columns, so they share the packed B blocks: two column
         // chunks of 3072 + 28, two depth blocks, 18 bands of rows (the last ragged).
         foreach (var (m, k, n) in new[] { (300, 200, 500), (700, 300, 90), (64, 1000, 2100), (400, 600, 130), (150, 70, 40), (3085, 600, 3100), (3300, 520, 3100) })
-        {
-            var a = TestData.Uniform(m * k, seed: 1);
-            var b = TestData.Uniform(k * n, seed: 2);
-            SameBitsForEveryThreadCount(device =>
-            {
-                using var left = device.FromArray<float>(a, [k, m]);
-                using var right = device.FromArray<float>(b, [k, n]);
-                using var c = device.Allocate([m, n]);
-                device.Gemm(left, true, right, false, 1f, 0f, c);
-                return device.ToArray(c);
-            }, $"GEMM {m}×{k}×{n}");
-        }
+            GemmHasSameBitsForEveryThreadCount(m, k, n, transposeA: true, transposeB: false, 1f, 0f, seed: 1);
     }
 
     [Fact]
@@ -55,18 +60,7 @@ public sealed class CpuDeterminismTests
         // block and along rows into different row groups; (20, 512, 300) and (100, 2100, 50) run
         // as dot products (too few rows; too deep). On AVX2 all four run as dot products.
         foreach (var (m, k, n) in new[] { (64, 512, 2100), (150, 400, 40), (20, 512, 300), (100, 2100, 50) })
-        {
-            var a = TestData.Uniform(m * k, seed: 8);
-            var b = TestData.Uniform(n * k, seed: 9);
-            SameBitsForEveryThreadCount(device =>
-            {
-                using var left = device.FromArray<float>(a, [m, k]);
-                using var right = device.FromArray<float>(b, [n, k]);
-                using var c = device.Allocate([m, n]);
-                device.Gemm(left, false, right, true, 1f, 0f, c);
-                return device.ToArray(c);
-            }, $"GEMM {m}×{k}×{n}, B transposed");
-        }
+            GemmHasSameBitsForEveryThreadCount(m, k, n, transposeA: false, transposeB: true, 1f, 0f, seed: 8);
     }
 
     [Fact]
@@ -81,19 +75,7 @@ public sealed class CpuDeterminismTests
         // (two depth blocks, a ragged last column tile); on two or three, N > 512, so each thread
         // takes a row rectangle (25 and 12–13 row panels) and its tiles pack its own B̃.
         foreach (var (m, k, n, alpha, beta) in new[] { (653, 1100, 200, 1f, 0f), (653, 1100, 200, 0.5f, 1f), (3085, 20, 37, 1f, 0f), (300, 700, 650, 1f, 1f), (400, 700, 650, 1f, 1f) })
-        {
-            var a = TestData.Uniform(m * k, seed: 5);
-            var b = TestData.Uniform(k * n, seed: 6);
-            var initial = TestData.Uniform(m * n, seed: 7);
-            SameBitsForEveryThreadCount(device =>
-            {
-                using var left = device.FromArray<float>(a, [m, k]);
-                using var right = device.FromArray<float>(b, [k, n]);
-                using var c = device.FromArray<float>(initial, [m, n]);
-                device.Gemm(left, false, right, false, alpha, beta, c);
-                return device.ToArray(c);
-            }, $"GEMM {m}×{k}×{n} α={alpha} β={beta}");
-        }
+            GemmHasSameBitsForEveryThreadCount(m, k, n, transposeA: false, transposeB: false, alpha, beta, seed: 5);
     }
 
     [Fact]
@@ -105,19 +87,7 @@ public sealed class CpuDeterminismTests
         // shares a B̃ packed before the bands; (300, 700, 650), N ≥ 2·M, an Ã. Three depth blocks
         // where K = 1100; β = 1 adds into C.
         foreach (var (m, k, n, transposeA, transposeB) in new[] { (300, 1100, 650, true, false), (400, 700, 650, false, true), (300, 1100, 650, false, true) })
-        {
-            var a = TestData.Uniform(m * k, seed: 11);
-            var b = TestData.Uniform(k * n, seed: 12);
-            var initial = TestData.Uniform(m * n, seed: 13);
-            SameBitsForEveryThreadCount(device =>
-            {
-                using var left = device.FromArray<float>(a, transposeA ? [k, m] : [m, k]);
-                using var right = device.FromArray<float>(b, transposeB ? [n, k] : [k, n]);
-                using var c = device.FromArray<float>(initial, [m, n]);
-                device.Gemm(left, transposeA, right, transposeB, 1f, 1f, c);
-                return device.ToArray(c);
-            }, $"GEMM {m}×{k}×{n} Aᵀ={transposeA} Bᵀ={transposeB}");
-        }
+            GemmHasSameBitsForEveryThreadCount(m, k, n, transposeA, transposeB, 1f, 1f, seed: 11);
     }
 
     [Fact]
