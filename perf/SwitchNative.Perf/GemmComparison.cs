@@ -2,7 +2,10 @@
 // run by run, on one and on all threads; median GFLOP/s of each, ratio and % of the measured
 // FMA peak. The ratio is the median over rounds of OpenBLAS's time / ours in the same round:
 // on a shared machine whole rounds land in slow phases, and a paired ratio cancels them where
-// the ratio of two separate medians does not. OpenBLAS picks its kernels at load time: unset
+// the ratio of two separate medians does not. Each case runs at least 21 rounds and at least
+// a second of our product: the machine's slow phases last seconds, and 21 rounds of a 9 ms
+// product (1024³ on 1 thread) fit inside one, so a run's median could read one phase (eight
+// runs of 21 rounds read 1024³ anywhere from 0.95 to 1.02 on 1 thread, 0.95 to 1.15 on 2). OpenBLAS picks its kernels at load time: unset
 // OPENBLAS_CORETYPE in this command's environment to let it use AVX-512
 // (`env -u OPENBLAS_CORETYPE dotnet run ...`).
 using System.Diagnostics;
@@ -52,7 +55,9 @@ public static unsafe class GemmComparison
         return offsets;
     }
 
-    public static void Run(int repeats, bool json, string? shapeFilter = null)
+    /// <param name="minimumRounds">Fewest rounds of each case.</param>
+    /// <param name="minimumSeconds">Fewest seconds of our product in each case: short products run more rounds.</param>
+    public static void Run(int minimumRounds, double minimumSeconds, bool json, string? shapeFilter = null)
     {
         var cases = Cases.Where(item => shapeFilter is null || item.Label.Contains(shapeFilter, StringComparison.OrdinalIgnoreCase)).ToArray();
         if (cases.Length == 0) throw new ArgumentException($"no shape matches '{shapeFilter}'; shapes: {string.Join(", ", Cases.Select(item => item.Label))}");
@@ -74,7 +79,7 @@ public static unsafe class GemmComparison
         foreach (var item in cases)
             foreach (int threads in threadCounts)
             {
-                var timing = Measure(item, threads, repeats, haveOpenBlas);
+                var timing = Measure(item, threads, minimumRounds, minimumSeconds, haveOpenBlas);
                 double flops = 2.0 * item.M * item.N * item.K;
                 double oursRate = flops / Median(timing[0]) / 1e9, peerRate = flops / Median(timing[1]) / 1e9;
                 double ratio = PairedRatio(timing[1], timing[0]);
@@ -89,17 +94,19 @@ public static unsafe class GemmComparison
 
     // Seconds per round of ours and of OpenBLAS (and, for grouped cases, of our single product of
     // the same size), alternating so all see the same machine state.
-    private static List<double>[] Measure(Case item, int threads, int repeats, bool haveOpenBlas)
+    private static List<double>[] Measure(Case item, int threads, int minimumRounds, double minimumSeconds, bool haveOpenBlas)
     {
         using var run = new GemmCaseRun(item, threads, haveOpenBlas);
-        return Alternate(repeats, run.Ours, run.Peer, run.Single);
+        return Alternate(minimumRounds, minimumSeconds, run.Ours, run.Peer, run.Single);
     }
 
-    // Seconds of each contender per round, run by run in turn after one untimed warm-up round; empty for a missing one.
-    private static List<double>[] Alternate(int repeats, params Action?[] contenders)
+    // Seconds of each contender per round, run by run in turn after one untimed warm-up round,
+    // until there are minimumRounds rounds and the first contender's timed total reaches
+    // minimumSeconds; empty for a missing contender.
+    private static List<double>[] Alternate(int minimumRounds, double minimumSeconds, params Action?[] contenders)
     {
         var seconds = contenders.Select(_ => new List<double>()).ToArray();
-        for (int run = 0; run <= repeats; run++)
+        for (int run = 0; run <= minimumRounds || seconds[0].Sum() < minimumSeconds; run++)
             for (int index = 0; index < contenders.Length; index++)
             {
                 if (contenders[index] is not { } contender) continue;

@@ -16,7 +16,7 @@ switch (args.FirstOrDefault())
     case "compare" when args.ElementAtOrDefault(1) == "gemm":
         try
         {
-            GemmComparison.Run(repeats: 21, json: args.Contains("--json"), shapeFilter: Option("--shape"));
+            GemmComparison.Run(minimumRounds: 21, minimumSeconds: 1.0, json: args.Contains("--json"), shapeFilter: Option("--shape"));
         }
         catch (ArgumentException error)
         {
