@@ -20,8 +20,9 @@ public abstract partial class DeviceOpTests
         (197, 1030, 520), (3085, 20, 37),
         // Many rows and at most 512 columns, where the AVX-512 tiles pack A and B as they read them:
         // a ragged last row panel (653 = 54·12 + 5) and column tile (200 = 6·32 + 8), three depth
-        // blocks (512, 512, 76); and exactly 512 columns, every tile whole.
-        (653, 1100, 200), (250, 70, 512),
+        // blocks (512, 512, 76); exactly 512 columns, every tile whole; and 300 columns, whose
+        // second column block of 256 is one whole tile and a ragged one (12 columns).
+        (653, 1100, 200), (250, 70, 512), (400, 600, 300),
         // The streamed few-rows path (AVX-512, row-major B): row groups of 48 + 32, of 64 + 64 + 32
         // with ragged tiles of every kernel width, and more columns than one transposed block.
         (80, 70, 200), (150, 130, 530), (20, 10, 2100),
