@@ -22,6 +22,11 @@ public sealed class StreamedBGemmTests
             // Residual rows on the 2-, 4-, 6- and 8-row tiles past 64-row groups, across the column block
             // (65 rows: two 2×128 tiles, one 2×32 and a ragged rest).
             (66, 40, 75), (67, 70, 2050), (72, 33, 40), (65, 70, 300), (70, 50, 140),
+            // The 10-, 12- and 14-row residual tiles: 32 + 10 across the column block, 32 + 12,
+            // 32 + 14, 48 + 13, 96 + 14, and 16 + 11 (not fused: more than 8 rows); 16 + 14 and
+            // experts of 3–14 rows alone are padded instead, 1–2 rows alone run residual.
+            (42, 65, 2050), (44, 70, 100), (46, 64, 75), (61, 33, 40), (110, 65, 390), (27, 70, 33),
+            (30, 40, 50), (12, 64, 40), (2, 70, 300), (5, 33, 37),
             // The AVX2 kernels stream B up to 32 rows only (packed above): two 16-row groups, and
             // 16 + 8 + a padded 8, across the column block.
             (32, 70, 100), (29, 65, 2050),

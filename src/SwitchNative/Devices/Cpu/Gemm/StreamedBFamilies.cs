@@ -10,9 +10,10 @@ internal unsafe interface IStreamedBFamily
 
     /// <summary>
     /// The most rows left over after the last whole RowUnit that run on StreamedBResidualKernel
-    /// instead of a padded group (0: none; they are padded).
+    /// instead of a padded group (0: none; they are padded), when <paramref name="wholeRows"/> rows
+    /// fill whole vectors before them.
     /// </summary>
-    static abstract int ResidualRows { get; }
+    static abstract int ResidualRows(int wholeRows);
 
     /// <summary>Rows of the next row group when <paramref name="left"/> (a multiple of RowUnit) rows remain.</summary>
     static abstract int GroupRows(int left);
@@ -26,7 +27,15 @@ internal readonly unsafe struct StreamedBVector512 : IStreamedBFamily
 {
     public static int RowUnit => 16;
 
-    public static int ResidualRows => StreamedBResidualKernel.MaximumRows;
+    // Leftover rows past the last whole vector run on the residual tiles: up to 14 of them
+    // (StreamedBResidualKernel.MaximumRows) past two or more vectors, up to 12 past one (30 rows
+    // ran 0.96–0.97× as 16 + 14 against one padded 32-row group), and with no whole vector only 1–2
+    // rows (on the 2×128 tile). An expert of 3–14 rows alone reads B from memory on the residual
+    // tiles slower than a padded 16-row group does (in-process, 64 experts × 512 × 2048, 1 thread,
+    // two runs: 4, 6, 8 rows 19.3, 21.0, 21.2 ms residual against 12.8–13.5 ms padded; 9, 10, 12
+    // rows on a 12-row tile 21.5–24.2 ms against 12.3–13.0); 1 and 2 rows faster (10.0–10.2 against
+    // 12.4–12.9 ms). The Switch layer's experts at T = 512, E = 64 hold about 8 tokens each.
+    public static int ResidualRows(int wholeRows) => wholeRows == 0 ? 2 : wholeRows == RowUnit ? 12 : StreamedBResidualKernel.MaximumRows;
 
     // Groups of 64, then one of what is left, except 80 = 48 + 32 instead of 64 + 16: a 16-row
     // group re-reads B from L2 for 16 FMAs per line (80×512×2048: 1.06× packed with 48 + 32,
@@ -50,7 +59,7 @@ internal readonly unsafe struct StreamedBVector256 : IStreamedBFamily
 {
     public static int RowUnit => 8;
 
-    public static int ResidualRows => 0;
+    public static int ResidualRows(int wholeRows) => 0;
 
     public static int GroupRows(int left) => Math.Min(16, left);
 

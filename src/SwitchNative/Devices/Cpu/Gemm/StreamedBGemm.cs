@@ -16,7 +16,8 @@
 //         for each row group (AVX-512: 64 rows → 64×6 tiles, 48 → 48×8, 32 → 32×12, 16 → 16×16;
 //                             AVX2: 16 → 16×6, 8 → 8×12; see StreamedBFamilies):
 //           for each tile of the chunk: kernel over the KC depth steps, into the Cᵀ block
-//         the last ≤ 8 rows past the whole vectors (AVX-512): StreamedBResidualKernel's R×32 tiles (R = 2, 4, 6, 8)
+//         the last ≤ 14 rows past the whole vectors (AVX-512; see StreamedBVector512.ResidualRows):
+//         StreamedBResidualKernel's R×32 tiles (R = 2, 4, …, 14)
 //       (17–24 rows: the 16-row group and these rows in one pass, StreamedBGroupWithResidualKernel)
 //     transpose the Cᵀ block (2048 × rows) into C; add the residual rows' block
 //
@@ -165,13 +166,13 @@
 // nine whole row panels, 1.03–1.04× (four runs); of 107 rows 0.95× (its last panel is 11 rows);
 // of 86 and 65 rows 0.94× and 0.84×; the uneven 64 experts 0.95–1.02× from 100 rows (three runs),
 // 0.90× from 60.
-// The rows that do not fill a vector cost little: experts of 43 rows (padded to 48) take as long
-// as 48-row ones, and at the rate of 40-row ones (32 rows + 8 residual) they would take 4 % less.
+// The rows that do not fill a vector cost little: experts of 44 rows run as 32 + 12 residual rows
+// (1.07× faster than padded to 48 on the Zen 5).
 //
 // Row groups are made of vectors of rows, so an expert's rows are padded to a multiple of 16
-// (AVX-512) or 8 (AVX2), except that on AVX-512 up to 8 rows left after the last whole vector run
-// on the residual kernel at an eighth to a half of a group's FMAs (its 2-, 4-, 6- and 8-row
-// tiles). With the 8-row tile alone, against padding (in-process, old time / new): 64 experts of 65
+// (AVX-512) or 8 (AVX2), except that on AVX-512 the rows left after the last whole vector (up to
+// 14; see StreamedBVector512.ResidualRows) run on the residual kernel at an eighth to seven
+// eighths of a group's FMAs (its 2- to 14-row tiles). With the 8-row tile alone, against padding (in-process, old time / new): 64 experts of 65
 // rows 1.14–1.19, of 21 rows 1.04–1.08, of 86 rows 1.01–1.06; the benchmark's uneven 64 experts
 // 1.02–1.05 on 1 thread, 1.05 on 2. A rectangle is cut along rows only at multiples of 16, so the
 // same rows go to the residual kernel whatever the thread count. The rounding differs from the
@@ -226,7 +227,7 @@ internal static unsafe class StreamedBGemm
         // Rows past the last whole vector: a padded group, or, when few enough, the residual
         // kernel (after the groups, in the next rows of the packed Ã and of the C block).
         int leftover = rows % TFamily.RowUnit;
-        int residual = leftover > 0 && leftover <= TFamily.ResidualRows ? leftover : 0;
+        int residual = leftover > 0 && leftover <= TFamily.ResidualRows(rows - leftover) ? leftover : 0;
         int paddedRows = residual > 0 ? rows - residual : PaddedRows(rows, TFamily.RowUnit);
         int columnEnd = rectangle.ColumnStart + rectangle.ColumnCount;
         for (int jc = rectangle.ColumnStart; jc < columnEnd; jc += ColumnBlock)
@@ -280,7 +281,10 @@ internal static unsafe class StreamedBGemm
                     if (tileRows == 2) RunResidual<ResidualRows2>(kc, residualPanel, source + chunk, rowStride, columns, residualBlock, nc, accumulate);
                     else if (tileRows == 4) RunResidual<ResidualRows4>(kc, residualPanel, source + chunk, rowStride, columns, residualBlock, nc, accumulate);
                     else if (tileRows == 6) RunResidual<ResidualRows6>(kc, residualPanel, source + chunk, rowStride, columns, residualBlock, nc, accumulate);
-                    else RunResidual<ResidualRows8>(kc, residualPanel, source + chunk, rowStride, columns, residualBlock, nc, accumulate);
+                    else if (tileRows == 8) RunResidual<ResidualRows8>(kc, residualPanel, source + chunk, rowStride, columns, residualBlock, nc, accumulate);
+                    else if (tileRows == 10) RunResidual<ResidualRows10>(kc, residualPanel, source + chunk, rowStride, columns, residualBlock, nc, accumulate);
+                    else if (tileRows == 12) RunResidual<ResidualRows12>(kc, residualPanel, source + chunk, rowStride, columns, residualBlock, nc, accumulate);
+                    else RunResidual<ResidualRows14>(kc, residualPanel, source + chunk, rowStride, columns, residualBlock, nc, accumulate);
                 }
             }
             for (int groupStart = 0; groupStart < paddedRows;)
@@ -336,9 +340,9 @@ internal static unsafe class StreamedBGemm
     }
 
     // The narrowest residual tile that holds the rows (its FMAs and its Ã broadcasts grow with its rows).
-    private static int ResidualTileRows(int residual) => residual <= 2 ? 2 : residual <= 4 ? 4 : residual <= 6 ? 6 : 8;
+    private static int ResidualTileRows(int residual) => residual <= 2 ? 2 : residual <= 4 ? 4 : residual <= 6 ? 6 : residual <= 8 ? 8 : residual <= 10 ? 10 : residual <= 12 ? 12 : 14;
 
-    // The residual rows' tiles across nc columns, into a row-major block of 8 rows, blockStride
+    // The residual rows' tiles across nc columns, into a row-major block of R rows, blockStride
     // floats apart: full tiles straight from B, a ragged last tile from a zero-padded copy of its
     // columns. 1–2 rows on the 2×128 tile: in-process, 64 experts × 512 × 2048 (three runs, 1
     // thread, % of one 4096-row product), 65 rows 81 % → 84–85 %, 66 rows 82–83 % → 85–86 %, the

@@ -4,18 +4,24 @@
 // to a multiple of 16 (AVX-512): 65 rows cost as much as 80, 21 as much as 32. The benchmark's
 // uneven experts (22/44/66/88/110 rows, one of 48, one empty) spent 10.5 % of their FMAs on
 // padding (4576 rows computed for 4096); with this kernel, 2.3 % (4194). The rows left
-// over after the last whole vector, when there are at most 8 of them, run here instead, in the
-// ordinary orientation: the rows broadcast from a packed Ã panel of R rows, B's row p loaded in
-// place as two vectors of 32 columns. Its FMAs grow with R rows, not 16, and B's block is still
-// in L2 from the row groups before. The tile goes to a row-major scratch block that the driver
-// adds into C once all depth blocks are summed, as the transposed groups do.
-// R is 2, 4, 6 or 8, the fewest that hold the rows: the smaller tiles read the same two lines
-// of B per step for a quarter, a half or three quarters of the FMAs (6 added on the Zen 5).
-// Against the 8-row tile for every count (on the Xeon, in-process, old time / new, three runs;
-// bit-identical): 64 experts of 66 rows 1.00–1.08, of
-// 67 rows 1.04–1.06, of 65 and 68 rows 1.06–1.09; the uneven benchmark 1.01–1.07 on 1 thread,
-// 1.01–1.02 on 2. A 12-row tile (for 9–12 rows instead of padding them to 16) ran 44-row experts
-// at 0.99 and 28-row ones at 1.00–1.05, so it was not kept.
+// over after the last whole vector, up to 14 of them (see StreamedBVector512.ResidualRows), run
+// here instead, in the ordinary orientation: the rows broadcast from a packed Ã panel of R rows,
+// B's row p loaded in place as two vectors of 32 columns. Its FMAs grow with R rows, not 16, and
+// B's block is still in L2 from the row groups before. The tile goes to a row-major scratch
+// block that the driver adds into C once all depth blocks are summed, as the transposed groups do.
+// R is 2, 4, 6, 8, 10, 12 or 14, the fewest that hold the rows: the smaller tiles read the same two
+// lines of B per step for fewer FMAs (6 added on the Zen 5). Against the 8-row tile for every
+// count (on the Xeon, in-process, old time / new, three runs; bit-identical): 64 experts of 66
+// rows 1.00–1.08, of 67 rows 1.04–1.06, of 65 and 68 rows 1.06–1.09; the uneven benchmark
+// 1.01–1.07 on 1 thread, 1.01–1.02 on 2. On the Xeon a 12-row tile (for 9–12 rows instead of
+// padding them to 16) ran 44-row experts at 0.99 and was not kept; on the Zen 5, tiles of 10–14
+// rows (the 14-row one: 28 accumulators, 2 B vectors, 1 broadcast of the 32 registers) for 9–14
+// rows past the groups gained. In-process, 64 experts × 512 × 2048, padded time / residual time,
+// 1 / 2 threads, one run each: 28 rows (16 + 12) 1.02 / 1.03, 44 (32 + 12) 1.07 / 1.07, 46
+// (32 + 14) 1.01 / 1.05, 60 (48 + 12) 1.08 / 1.06, 62 1.06 / 1.05, 76 (64 + 12) 1.04 / 1.03, 78
+// 1.02 / 1.02, 92 (80 + 12) 1.05 / 1.06, 94 1.05 / 1.03, 108 (96 + 12) 1.02 / 1.02, 110 1.01 /
+// 1.02; the uneven benchmark 1.008–1.013 / 1.006–1.018 (three runs; bit-identical). Only 13–14
+// rows past a single 16-row group stay padded: 30 rows measured 0.96–0.97 as 16 + 14.
 // The 8-row tile is MicroKernel512's 8×32 with B read in place (row stride, prefetch two tiles
 // on) instead of from a packed panel: copying each 64×32 piece of B into a panel and calling
 // MicroKernel512 measured 0.94–0.97× this (in-process, 64 experts of 21, 65 and 86 rows and
@@ -52,11 +58,26 @@ internal readonly struct ResidualRows8 : IResidualRowCount
     public static int Rows => 8;
 }
 
+internal readonly struct ResidualRows10 : IResidualRowCount
+{
+    public static int Rows => 10;
+}
+
+internal readonly struct ResidualRows12 : IResidualRowCount
+{
+    public static int Rows => 12;
+}
+
+internal readonly struct ResidualRows14 : IResidualRowCount
+{
+    public static int Rows => 14;
+}
+
 /// <summary>R rows × 32 columns of C (not transposed), B read in place (AVX-512).</summary>
 internal static unsafe class StreamedBResidualKernel
 {
     /// <summary>Most rows of a tile (and of its packed Ã panel; rows past the valid ones are zeros).</summary>
-    public const int MaximumRows = 8;
+    public const int MaximumRows = 14;
 
     /// <summary>Columns of the tile: two vectors.</summary>
     public const int Columns = 32;
@@ -76,6 +97,12 @@ internal static unsafe class StreamedBResidualKernel
         Vector512<float> c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default;
         Vector512<float> c70 = default, c71 = default;
+        Vector512<float> c80 = default, c81 = default;
+        Vector512<float> c90 = default, c91 = default;
+        Vector512<float> c100 = default, c101 = default;
+        Vector512<float> c110 = default, c111 = default;
+        Vector512<float> c120 = default, c121 = default;
+        Vector512<float> c130 = default, c131 = default;
         for (int p = 0; p < depth; p++)
         {
             if (Sse.IsSupported) Sse.Prefetch1(b + prefetchOffset);
@@ -89,6 +116,12 @@ internal static unsafe class StreamedBResidualKernel
             if (TRows.Rows > 5) { var a = Vector512.Create(packedA[5]); c50 = Vector512.FusedMultiplyAdd(a, b0, c50); c51 = Vector512.FusedMultiplyAdd(a, b1, c51); }
             if (TRows.Rows > 6) { var a = Vector512.Create(packedA[6]); c60 = Vector512.FusedMultiplyAdd(a, b0, c60); c61 = Vector512.FusedMultiplyAdd(a, b1, c61); }
             if (TRows.Rows > 7) { var a = Vector512.Create(packedA[7]); c70 = Vector512.FusedMultiplyAdd(a, b0, c70); c71 = Vector512.FusedMultiplyAdd(a, b1, c71); }
+            if (TRows.Rows > 8) { var a = Vector512.Create(packedA[8]); c80 = Vector512.FusedMultiplyAdd(a, b0, c80); c81 = Vector512.FusedMultiplyAdd(a, b1, c81); }
+            if (TRows.Rows > 9) { var a = Vector512.Create(packedA[9]); c90 = Vector512.FusedMultiplyAdd(a, b0, c90); c91 = Vector512.FusedMultiplyAdd(a, b1, c91); }
+            if (TRows.Rows > 10) { var a = Vector512.Create(packedA[10]); c100 = Vector512.FusedMultiplyAdd(a, b0, c100); c101 = Vector512.FusedMultiplyAdd(a, b1, c101); }
+            if (TRows.Rows > 11) { var a = Vector512.Create(packedA[11]); c110 = Vector512.FusedMultiplyAdd(a, b0, c110); c111 = Vector512.FusedMultiplyAdd(a, b1, c111); }
+            if (TRows.Rows > 12) { var a = Vector512.Create(packedA[12]); c120 = Vector512.FusedMultiplyAdd(a, b0, c120); c121 = Vector512.FusedMultiplyAdd(a, b1, c121); }
+            if (TRows.Rows > 13) { var a = Vector512.Create(packedA[13]); c130 = Vector512.FusedMultiplyAdd(a, b0, c130); c131 = Vector512.FusedMultiplyAdd(a, b1, c131); }
             packedA += TRows.Rows;
             b += rowStride;
         }
@@ -100,6 +133,12 @@ internal static unsafe class StreamedBResidualKernel
         if (TRows.Rows > 5) MicroKernel512.Store(output + 5 * outputStride, accumulate, c50, c51);
         if (TRows.Rows > 6) MicroKernel512.Store(output + 6 * outputStride, accumulate, c60, c61);
         if (TRows.Rows > 7) MicroKernel512.Store(output + 7 * outputStride, accumulate, c70, c71);
+        if (TRows.Rows > 8) MicroKernel512.Store(output + 8 * outputStride, accumulate, c80, c81);
+        if (TRows.Rows > 9) MicroKernel512.Store(output + 9 * outputStride, accumulate, c90, c91);
+        if (TRows.Rows > 10) MicroKernel512.Store(output + 10 * outputStride, accumulate, c100, c101);
+        if (TRows.Rows > 11) MicroKernel512.Store(output + 11 * outputStride, accumulate, c110, c111);
+        if (TRows.Rows > 12) MicroKernel512.Store(output + 12 * outputStride, accumulate, c120, c121);
+        if (TRows.Rows > 13) MicroKernel512.Store(output + 13 * outputStride, accumulate, c130, c131);
     }
 
     /// <summary>Columns of the two-row tile: eight vectors.</summary>
