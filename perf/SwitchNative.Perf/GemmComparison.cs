@@ -106,13 +106,17 @@ public static unsafe class GemmComparison
     private static List<double>[] Alternate(int minimumRounds, double minimumSeconds, params Action?[] contenders)
     {
         var seconds = contenders.Select(_ => new List<double>()).ToArray();
-        for (int run = 0; run <= minimumRounds || seconds[0].Sum() < minimumSeconds; run++)
+        double firstTotal = 0;
+        for (int run = 0; run <= minimumRounds || firstTotal < minimumSeconds; run++)
             for (int index = 0; index < contenders.Length; index++)
             {
                 if (contenders[index] is not { } contender) continue;
                 var stopwatch = Stopwatch.StartNew();
                 contender();
-                if (run > 0) seconds[index].Add(stopwatch.Elapsed.TotalSeconds);
+                double elapsed = stopwatch.Elapsed.TotalSeconds;
+                if (run == 0) continue;
+                seconds[index].Add(elapsed);
+                if (index == 0) firstTotal += elapsed;
             }
         return seconds;
     }

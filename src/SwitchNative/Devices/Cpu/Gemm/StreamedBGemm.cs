@@ -340,7 +340,7 @@ internal static unsafe class StreamedBGemm
     }
 
     // The narrowest residual tile that holds the rows (its FMAs and its Ã broadcasts grow with its rows).
-    private static int ResidualTileRows(int residual) => residual <= 2 ? 2 : residual <= 4 ? 4 : residual <= 6 ? 6 : residual <= 8 ? 8 : residual <= 10 ? 10 : residual <= 12 ? 12 : 14;
+    private static int ResidualTileRows(int residual) => (residual + 1) & ~1; // 2, 4, …, 14: the tile heights
 
     // The residual rows' tiles across nc columns, into a row-major block of R rows, blockStride
     // floats apart: full tiles straight from B, a ragged last tile from a zero-padded copy of its

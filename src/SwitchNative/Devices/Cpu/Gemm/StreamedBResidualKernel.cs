@@ -38,40 +38,13 @@ internal interface IResidualRowCount
     static abstract int Rows { get; }
 }
 
-internal readonly struct ResidualRows2 : IResidualRowCount
-{
-    public static int Rows => 2;
-}
-
-internal readonly struct ResidualRows4 : IResidualRowCount
-{
-    public static int Rows => 4;
-}
-
-internal readonly struct ResidualRows6 : IResidualRowCount
-{
-    public static int Rows => 6;
-}
-
-internal readonly struct ResidualRows8 : IResidualRowCount
-{
-    public static int Rows => 8;
-}
-
-internal readonly struct ResidualRows10 : IResidualRowCount
-{
-    public static int Rows => 10;
-}
-
-internal readonly struct ResidualRows12 : IResidualRowCount
-{
-    public static int Rows => 12;
-}
-
-internal readonly struct ResidualRows14 : IResidualRowCount
-{
-    public static int Rows => 14;
-}
+internal readonly struct ResidualRows2 : IResidualRowCount { public static int Rows => 2; }
+internal readonly struct ResidualRows4 : IResidualRowCount { public static int Rows => 4; }
+internal readonly struct ResidualRows6 : IResidualRowCount { public static int Rows => 6; }
+internal readonly struct ResidualRows8 : IResidualRowCount { public static int Rows => 8; }
+internal readonly struct ResidualRows10 : IResidualRowCount { public static int Rows => 10; }
+internal readonly struct ResidualRows12 : IResidualRowCount { public static int Rows => 12; }
+internal readonly struct ResidualRows14 : IResidualRowCount { public static int Rows => 14; }
 
 /// <summary>R rows × 32 columns of C (not transposed), B read in place (AVX-512).</summary>
 internal static unsafe class StreamedBResidualKernel
