@@ -54,8 +54,20 @@ internal readonly unsafe struct TallMicroKernel512 : IGemmMicroKernel
     public const int MaximumShortRows = 8;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run(int depth, float* packedA, float* packedB, float* c, int ldc, bool accumulate, GemmSourcePrefetch prefetch) =>
-        Run<TwelveRows>(depth, packedA, packedB, c, ldc, 12, accumulate, prefetch);
+    public static void Run(int depth, float* packedA, float* packedB, float* c, int ldc, bool accumulate, GemmSourcePrefetch prefetch)
+    {
+        var none = GemmPanelCopy.None;
+        Run<TwelveRows, PrefetchesSource>(depth, packedA, packedB, c, ldc, 12, accumulate, prefetch, ref none);
+    }
+
+    /// <summary>
+    /// <see cref="Run"/> that also copies steps of the next Ã micro-panel from A's rows, one every
+    /// <see cref="GemmPanelCopy.StepsPerCopy"/> depth steps while <paramref name="copy"/> has any left
+    /// (see GemmPanelCopy.cs); <paramref name="copy"/> is advanced past what was copied.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RunCopying(int depth, float* packedA, float* packedB, float* c, int ldc, bool accumulate, ref GemmPanelCopy copy) =>
+        Run<TwelveRows, CopiesNextPanel>(depth, packedA, packedB, c, ldc, 12, accumulate, GemmSourcePrefetch.None, ref copy);
 
     /// <summary>
     /// Rows 0…<paramref name="rows"/>−1 of the tile (1 to 12) from the same 12-row Ã panel, as
@@ -65,9 +77,10 @@ internal readonly unsafe struct TallMicroKernel512 : IGemmMicroKernel
     public static void RunRows(int depth, float* packedA, float* packedB, float* c, int ldc, int rows, bool accumulate, GemmSourcePrefetch prefetch)
     {
         if (rows < 1 || rows > 12) throw new ArgumentOutOfRangeException(nameof(rows), rows, "a 12×32 tile runs 1 to 12 rows");
-        if (rows <= 4) Run<FourRows>(depth, packedA, packedB, c, ldc, rows, accumulate, prefetch);
-        else if (rows <= MaximumShortRows) Run<EightRows>(depth, packedA, packedB, c, ldc, rows, accumulate, prefetch);
-        else Run<TwelveRows>(depth, packedA, packedB, c, ldc, rows, accumulate, prefetch);
+        var none = GemmPanelCopy.None;
+        if (rows <= 4) Run<FourRows, PrefetchesSource>(depth, packedA, packedB, c, ldc, rows, accumulate, prefetch, ref none);
+        else if (rows <= MaximumShortRows) Run<EightRows, PrefetchesSource>(depth, packedA, packedB, c, ldc, rows, accumulate, prefetch, ref none);
+        else Run<TwelveRows, PrefetchesSource>(depth, packedA, packedB, c, ldc, rows, accumulate, prefetch, ref none);
     }
 
     private interface IRowCount { static abstract int Rows { get; } }
@@ -75,17 +88,26 @@ internal readonly unsafe struct TallMicroKernel512 : IGemmMicroKernel
     private readonly struct EightRows : IRowCount { public static int Rows => 8; }
     private readonly struct TwelveRows : IRowCount { public static int Rows => 12; }
 
+    // What a tile does beside its FMAs: prefetch a source's lines, or copy the next Ã panel's steps.
+    private interface ISideWork { static abstract bool CopiesPanel { get; } }
+    private readonly struct PrefetchesSource : ISideWork { public static bool CopiesPanel => false; }
+    private readonly struct CopiesNextPanel : ISideWork { public static bool CopiesPanel => true; }
+
     // The tile's loop for TRows.Rows of its rows (the JIT drops the others' FMAs for each TRows);
-    // the first `rows` of them are written.
+    // the first `rows` of them are written. TSideWork picks the side work (the JIT drops the other).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run<TRows>(int depth, float* packedA, float* packedB, float* c, int ldc, int rows, bool accumulate, GemmSourcePrefetch prefetch)
+    private static void Run<TRows, TSideWork>(int depth, float* packedA, float* packedB, float* c, int ldc, int rows, bool accumulate, GemmSourcePrefetch prefetch, ref GemmPanelCopy copy)
         where TRows : struct, IRowCount
+        where TSideWork : struct, ISideWork
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
         Vector512<float> c80 = default, c81 = default, c90 = default, c91 = default, c100 = default, c101 = default, c110 = default, c111 = default;
         float* prefetchRow = prefetch.Row;
         int prefetchLine = prefetch.Line, prefetchCount = prefetch.Count;
+        float* copySource = copy.Source, copyTarget = copy.Target;
+        long copyStride = copy.SourceStride;
+        int copySteps = copy.Steps;
         for (int p = 0; p < depth; p++)
         {
             if (Sse.IsSupported)
@@ -115,9 +137,15 @@ internal readonly unsafe struct TallMicroKernel512 : IGemmMicroKernel
             }
             packedA += 12;
             packedB += 32;
-            if ((p & (GemmSourcePrefetch.StepsPerLine - 1)) == GemmSourcePrefetch.StepsPerLine - 1)
+            if (TSideWork.CopiesPanel)
+            {
+                if ((p & (GemmPanelCopy.StepsPerCopy - 1)) == GemmPanelCopy.StepsPerCopy - 1 && copySteps > 0)
+                    GemmPanelCopy.Step(ref copySource, copyStride, ref copyTarget, ref copySteps);
+            }
+            else if ((p & (GemmSourcePrefetch.StepsPerLine - 1)) == GemmSourcePrefetch.StepsPerLine - 1)
                 GemmSourcePrefetch.Issue(ref prefetchRow, prefetch.Stride, prefetch.LinesPerRow, ref prefetchLine, ref prefetchCount);
         }
+        if (TSideWork.CopiesPanel) copy = new GemmPanelCopy(copySource, copyStride, copyTarget, copySteps);
         MicroKernel512.Store(c, accumulate, c00, c01);
         if (rows > 1) MicroKernel512.Store(c + ldc, accumulate, c10, c11);
         if (rows > 2) MicroKernel512.Store(c + 2L * ldc, accumulate, c20, c21);

@@ -38,7 +38,8 @@
 // filled by the first row as well (so the first block runs FillingMacroKernel whole), against
 // B̃ alone: 1 thread 1024³ 1.00–1.02, 2048³ 1.01, 640×512×2048 0.99–1.01 (three runs), though
 // skipping PackA there altogether (wrong results) measured 1.04–1.05 on 1024³: A's 12 rows,
-// 1024 floats apart, share one L1 set.
+// 1024 floats apart, share one L1 set. What does gain there: the rows of tiles copying the next
+// row's Ã panel a step at a time (GemmPanelCopy.cs).
 using System.Runtime.CompilerServices;
 
 namespace SwitchNative.Devices.Cpu.Gemm;
@@ -54,12 +55,29 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     // Whether the tiles can pack Ã too: when PackA would be a plain copy (a row-major A, α = 1).
     private static bool FillsAInTiles(GemmProblem problem) => !problem.A.Transposed && problem.Alpha == 1f;
 
+    // Whether the tiles of RunManyRows' first column block copy Ã's panels (GemmPanelCopy.cs):
+    // the 12×32 AVX-512 tile, a row-major A and B, α = 1.
+    private static bool CopiesAInTiles(GemmProblem problem) => FillsBInTiles(problem) && FillsAInTiles(problem);
+
+    // Packs the part of Ã block rows [ic, ic + mc) × depths [pc, pc + kc) that no tile copies:
+    // its first headRows rows (all of it at headRows ≥ mc) and a ragged last panel.
+    private static void PackAHead(GemmProblem problem, int ic, int mc, int pc, int kc, int headRows, float* packedA)
+    {
+        int wholeEnd = mc / TKernel.Rows * TKernel.Rows;
+        GemmPacking.PackA(problem.A, ic, Math.Min(mc, headRows), pc, kc, problem.Alpha, TKernel.Rows, packedA);
+        if (headRows <= wholeEnd && wholeEnd < mc)
+            GemmPacking.PackA(problem.A, ic + wholeEnd, mc - wholeEnd, pc, kc, problem.Alpha, TKernel.Rows, packedA + (long)wholeEnd * kc);
+    }
+
     /// <summary>
     /// MacroKernel over rows [ic, ic + mc) × columns [jc, jc + nc) of C and depth block [pc, pc + kc),
     /// Ã already in <paramref name="packedA"/>, B̃ packed into <paramref name="packedB"/> by the
     /// first row of tiles (when <see cref="FillsBInTiles"/>; otherwise by PackB first).
+    /// <paramref name="copiesA"/> (only where <see cref="CopiesAInTiles"/>): only Ã's first two
+    /// panels and any ragged last one are packed yet, and each later row of tiles copies the next
+    /// whole panel from A.
     /// </summary>
-    private static void MacroKernelPackingB(GemmProblem problem, float* packedA, float* packedB, int ic, int mc, int pc, int kc, int jc, int nc, bool accumulate)
+    private static void MacroKernelPackingB(GemmProblem problem, float* packedA, float* packedB, int ic, int mc, int pc, int kc, int jc, int nc, bool accumulate, bool copiesA = false)
     {
         var none = GemmSourcePrefetcher.None;
         float* c = problem.C + (long)ic * problem.N + jc;
@@ -71,7 +89,8 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
         }
         int first = Math.Min(FillingMicroKernel512.Rows, mc);
         FillingMacroKernel(problem, ic, first, pc, kc, jc, nc, accumulate, fillA: false, fillB: true, packedA, packedB);
-        if (mc > first) MacroKernel<TKernel>(packedA + (long)first * kc, packedB, c + (long)first * problem.N, problem.N, mc - first, nc, kc, accumulate, alongRows: true, ref none);
+        float* sourceA = copiesA ? problem.A.Data + (long)(ic + first) * problem.K + pc : null;
+        if (mc > first) MacroKernel<TKernel>(packedA + (long)first * kc, packedB, c + (long)first * problem.N, problem.N, mc - first, nc, kc, accumulate, alongRows: true, ref none, sourceA, problem.K);
     }
 
     /// <summary>

@@ -258,12 +258,15 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
                     FillingMacroKernel(Problem, ic, mc, pc, kc, block, Math.Min(ColumnBlock, nc - block), pc > 0 || Problem.Beta != 0f, fillA && block == 0, fillB: firstOfStep, ownA, ownB + (long)block * kc);
                 return;
             }
-            GemmPacking.PackA(Problem.A, ic, mc, pc, kc, Problem.Alpha, TKernel.Rows, ownA);
+            // Where the tiles can, the first column block's rows of tiles copy the band's later panels (GemmPanelCopy.cs).
+            bool copiesA = CopiesAInTiles(Problem);
+            PackAHead(Problem, ic, mc, pc, kc, copiesA ? TKernel.Rows : mc, ownA);
             bool accumulate = pc > 0 || Problem.Beta != 0f;
             for (int block = 0; block < nc; block += ColumnBlock)
             {
                 var none = GemmSourcePrefetcher.None;
-                MacroKernel<TKernel>(ownA, shared + (long)block * kc, Problem.C + (long)ic * Problem.N + jc + block, Problem.N, mc, Math.Min(ColumnBlock, nc - block), kc, accumulate, alongRows: true, ref none);
+                float* sourceA = copiesA && block == 0 ? Problem.A.Data + (long)ic * Problem.K + pc : null;
+                MacroKernel<TKernel>(ownA, shared + (long)block * kc, Problem.C + (long)ic * Problem.N + jc + block, Problem.N, mc, Math.Min(ColumnBlock, nc - block), kc, accumulate, alongRows: true, ref none, sourceA, Problem.K);
             }
         }
     }

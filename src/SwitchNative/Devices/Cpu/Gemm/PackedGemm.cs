@@ -14,7 +14,10 @@
 //
 //  - Many rows (M > MC; OpenBLAS's arrangement):
 //      for ic in M by 3072:              (one chunk for most products)
-//        for pc in K by KC = 512:        pack op(A)[ic.., pc..] once (3072 × 512, 6 MB)
+//        for pc in K by KC = 512:        pack op(A)[ic.., pc..] once (3072 × 512, 6 MB; a
+//                                        row-major A, α = 1, on the 12 × 32 tile: only its
+//                                        first panels, the first column block's rows of tiles
+//                                        copy the rest: see GemmPanelCopy.cs)
 //          for jc in N by NC = 256:      pack op(B)[pc.., jc..] (512 × 256, 512 KB: stays in L2; a
 //                                        row-major B by the first row of tiles: see
 //                                        PackedGemm.FillingTiles.cs)
@@ -291,12 +294,15 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
     // Many rows: A is packed once (RowChunk rows × KC at a time) and reused by every column
     // block, because packing op(A) costs most when it is a strided transpose (Xᵀ·dY); B̃ blocks
     // of 512 × 256 are packed in turn (by their first row of tiles where it can: see
-    // PackedGemm.FillingTiles.cs) and the tiles run along rows of tiles.
+    // PackedGemm.FillingTiles.cs) and the tiles run along rows of tiles. Where the tiles can
+    // copy Ã (CopiesAInTiles), only its first two panels and a ragged last one are packed
+    // first: the first column block's rows of tiles copy the rest (GemmPanelCopy.cs).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunManyRows(GemmRectangle rectangle, float* packedA, float* packedB)
     {
         var problem = rectangle.Problem;
         int columnEnd = rectangle.ColumnStart + rectangle.ColumnCount, rowEnd = rectangle.RowStart + rectangle.RowCount;
+        bool copiesA = CopiesAInTiles(problem);
         for (int ic = rectangle.RowStart; ic < rowEnd; ic += RowChunk)
         {
             int mc = Math.Min(RowChunk, rowEnd - ic);
@@ -304,11 +310,12 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
             {
                 int kc = Math.Min(DepthBlock, problem.K - pc);
                 bool accumulate = pc > 0 || problem.Beta != 0f;
-                GemmPacking.PackA(problem.A, ic, mc, pc, kc, problem.Alpha, TKernel.Rows, packedA);
+                // The first row of tiles packs B̃ and copies nothing, so it needs its own panel and the next one.
+                PackAHead(problem, ic, mc, pc, kc, copiesA ? 2 * TKernel.Rows : mc, packedA);
                 for (int jc = rectangle.ColumnStart; jc < columnEnd; jc += ColumnBlock)
                 {
                     int nc = Math.Min(ColumnBlock, columnEnd - jc);
-                    MacroKernelPackingB(problem, packedA, packedB, ic, mc, pc, kc, jc, nc, accumulate);
+                    MacroKernelPackingB(problem, packedA, packedB, ic, mc, pc, kc, jc, nc, accumulate, copiesA: copiesA && jc == rectangle.ColumnStart);
                 }
             }
         }
@@ -379,13 +386,19 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
     // `prefetcher` hands the tiles their source lines: the next B block's, carried across the
     // calls of a few-rows block; along rows the callers have none to give, and the macro-kernel
     // fills it with the next Ã micro-panel's lines as above.
+    // sourceA (along rows, TallMicroKernel512 only; null otherwise): A's row-major rows of the
+    // block (row 0 of it at the block's first depth step, lda floats apart), from which each row
+    // of tiles copies the next row's Ã micro-panel when that panel is whole (see GemmPanelCopy.cs;
+    // the caller has packed the first panel and any ragged last one).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MacroKernel<TTile>(float* packedA, float* packedB, float* c, int ldc, int mc, int nc, int kc, bool accumulate, bool alongRows, ref GemmSourcePrefetcher prefetcher)
+    private static void MacroKernel<TTile>(float* packedA, float* packedB, float* c, int ldc, int mc, int nc, int kc, bool accumulate, bool alongRows, ref GemmSourcePrefetcher prefetcher, float* sourceA = null, long lda = 0)
         where TTile : IGemmMicroKernel
     {
         int rowTiles = (mc + TTile.Rows - 1) / TTile.Rows, columnTiles = (nc + TTile.Columns - 1) / TTile.Columns;
         int tiles = rowTiles * columnTiles;
         bool prefetchPanels = alongRows && (long)mc * kc >= PrefetchedPanelsFloats;
+        bool copiesPanels = typeof(TTile) == typeof(TallMicroKernel512) && alongRows && sourceA != null;
+        var copy = GemmPanelCopy.None;
         var (row, column) = TileAt<TTile>(0, alongRows, rowTiles, columnTiles);
         PrefetchTile<TTile>(c, ldc, mc, nc, row, column);
         for (int tile = 0; tile < tiles; tile++)
@@ -396,15 +409,24 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
                 (nextRow, nextColumn) = TileAt<TTile>(tile + 1, alongRows, rowTiles, columnTiles);
                 PrefetchTile<TTile>(c, ldc, mc, nc, nextRow, nextColumn);
             }
-            if (prefetchPanels && column == 0)
+            if (copiesPanels && column == 0)
+                copy = row + 2 * TTile.Rows <= mc ? new GemmPanelCopy(sourceA + (row + TTile.Rows) * lda, lda, packedA + (long)(row + TTile.Rows) * kc, kc) : GemmPanelCopy.None;
+            else if (prefetchPanels && column == 0)
                 prefetcher = row + TTile.Rows < mc ? GemmSourcePrefetcher.ForContiguous(packedA + (long)(row + TTile.Rows) * kc, Math.Min(TTile.Rows, mc - row - TTile.Rows) * kc, columnTiles, kc) : GemmSourcePrefetcher.None;
             int mr = Math.Min(TTile.Rows, mc - row), nr = Math.Min(TTile.Columns, nc - column);
             float* target = c + (long)row * ldc + column;
             float* panelA = packedA + (long)row * kc, panelB = packedB + (long)column * kc;
-            if (mr == TTile.Rows && nr == TTile.Columns) TTile.Run(kc, panelA, panelB, target, ldc, accumulate, prefetcher.Next());
+            if (mr == TTile.Rows && nr == TTile.Columns)
+            {
+                if (copy.Steps > 0) TallMicroKernel512.RunCopying(kc, panelA, panelB, target, ldc, accumulate, ref copy);
+                else TTile.Run(kc, panelA, panelB, target, ldc, accumulate, prefetcher.Next());
+            }
             else EdgeTile<TTile>(kc, panelA, panelB, target, ldc, mr, nr, accumulate, prefetcher.Next());
+            // The row's last tile: what its tiles left of the next panel is copied now.
+            if (copy.Steps > 0 && nextRow != row) copy.Finish();
             (row, column) = (nextRow, nextColumn);
         }
+        if (copy.Steps > 0) copy.Finish();
     }
 
     // First row and column of C of tile number `tile` in the macro-kernel's order.
