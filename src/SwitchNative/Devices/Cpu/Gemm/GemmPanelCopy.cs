@@ -13,9 +13,11 @@
 // to registers 0–15), made the JIT spill accumulators (0.75× as fast). Each step also prefetches
 // one of the rows a few lines ahead (rows lda floats apart share L1 sets, and each source line
 // is read over 16 copies).
-// In-process, old time / new (the whole block packed first), 1 thread, rotating order, 31–61
-// rounds: 1020×1024×1024 1.010–1.017, 2040×2048×2048 1.011–1.015, 636×512×2048 1.004–1.006
-// (three runs); without the prefetch 0.98–1.02. A blocked Ã layout instead (16 depth steps of
+// In-process, old time / new (the whole block packed first), rotating order, 31–61 rounds, two
+// or three runs, bit-identical: 1 thread 1024³ 1.013–1.019, 2048³ 1.011–1.015, 640×512×2048
+// 1.007–1.010, 4096×512×2048 (the shared-B̃ bands) 1.009–1.011; 2 threads 1024³ 1.003–1.021,
+// 2048³ 1.008–1.014, 4096×512×2048 1.014. Without the prefetch (an earlier build) 0.98–1.02.
+// A blocked Ã layout instead (16 depth steps of
 // each row contiguous, so the copy is one 64-byte move per row and step block) ran the tiles
 // slower: 2048³ 0.99 with nothing packed at all, as each step reads 12 lines instead of one.
 using System.Runtime.CompilerServices;
