@@ -17,9 +17,9 @@
 // or three runs, bit-identical: 1 thread 1024³ 1.013–1.019, 2048³ 1.011–1.015, 640×512×2048
 // 1.007–1.010, 4096×512×2048 (the shared-B̃ bands) 1.009–1.011; 2 threads 1024³ 1.003–1.021,
 // 2048³ 1.008–1.014, 4096×512×2048 1.014. Without the prefetch (an earlier build) 0.98–1.02.
-// A blocked Ã layout instead (16 depth steps of
-// each row contiguous, so the copy is one 64-byte move per row and step block) ran the tiles
-// slower: 2048³ 0.99 with nothing packed at all, as each step reads 12 lines instead of one.
+// A blocked Ã layout instead (16 depth steps of each row contiguous, so the copy is one 64-byte
+// move per row and step block) ran the tiles slower: 2048³ 0.99 with nothing packed at all, as
+// each step reads 12 lines instead of one.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
