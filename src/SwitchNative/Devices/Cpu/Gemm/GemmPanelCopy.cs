@@ -10,7 +10,7 @@
 // row of 8 tiles of depth 512 copies all 512 steps; what a shorter row leaves is copied after it.
 // Each copied step is 12 integer loads and stores (the bits of the floats), not vector moves: a
 // vector temporary in the tile's loop, or the AVX2 gathers tried first (VEX-encoded, so limited
-// to registers 0–15), made the JIT spill accumulators (0.75× as fast). Each step also prefetches
+// to registers 0–15), made the JIT spill accumulators (the gathers: 0.75× as fast). Each step also prefetches
 // one of the rows a few lines ahead (rows lda floats apart share L1 sets, and each source line
 // is read over 16 copies).
 // In-process, old time / new (the whole block packed first), rotating order, 31–61 rounds, two
