@@ -10,9 +10,9 @@
 // row of 8 tiles of depth 512 copies all 512 steps; what a shorter row leaves is copied after it.
 // Each copied step is 12 integer loads and stores (the bits of the floats), not vector moves: a
 // vector temporary in the tile's loop, or the AVX2 gathers tried first (VEX-encoded, so limited
-// to registers 0–15), made the JIT spill accumulators (the gathers: 0.75× as fast). Each step also prefetches
-// one of the rows a few lines ahead (rows lda floats apart share L1 sets, and each source line
-// is read over 16 copies).
+// to registers 0–15), made the JIT spill accumulators (the gathers: 0.75× as fast). Each step
+// also prefetches one of the rows a few lines ahead (rows lda floats apart share L1 sets, and
+// each source line is read over 16 copies).
 // In-process, old time / new (the whole block packed first), rotating order, 31–61 rounds, two
 // or three runs, bit-identical: 1 thread 1024³ 1.013–1.019, 2048³ 1.011–1.015, 640×512×2048
 // 1.007–1.010, 4096×512×2048 (the shared-B̃ bands) 1.009–1.011; 2 threads 1024³ 1.003–1.021,
