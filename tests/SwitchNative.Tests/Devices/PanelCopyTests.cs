@@ -67,9 +67,11 @@ public sealed unsafe class PanelCopyTests
     // leave part of the next panel to copy after them), a last depth block of 3 (shorter than a
     // copy's spacing). (205, 40, 1000): one row past 17 panels, four column blocks. (216, 1030,
     // 300): every panel whole. (700, 600, 530): bands of 96 rows, the last of 28 (two panels and
-    // a ragged one). α = 0.5 packs Ã first instead; β = 1 adds into C.
+    // a ragged one). (3125, 24, 3130): on 1 thread two row chunks of Ã, 3072 rows and 53, so the
+    // second chunk packs its own first two panels and ragged one and copies two. α = 0.5 packs Ã
+    // first instead; β = 1 adds into C.
     public static IEnumerable<object[]> Products() =>
-        from shape in new[] { (200, 515, 230), (205, 40, 1000), (216, 1030, 300), (700, 600, 530) }
+        from shape in new[] { (200, 515, 230), (205, 40, 1000), (216, 1030, 300), (700, 600, 530), (3125, 24, 3130) }
         from threads in new[] { 1, 2 }
         from scaling in new[] { (1f, 0f), (0.5f, 1f) }
         select new object[] { shape.Item1, shape.Item2, shape.Item3, threads, scaling.Item1, scaling.Item2 };
