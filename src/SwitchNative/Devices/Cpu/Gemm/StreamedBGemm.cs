@@ -161,11 +161,27 @@
 // run at 77–80 %. Prefetching, from the last tiles of each depth block, the first columns of the
 // next block (or of the next expert's B) instead of lines already read: 0.98–1.05 on 1 and
 // 2 threads (21-, 43- and 64-row experts, uneven), no gain.
+// For scale, a plain sequential read (a C probe, 512-bit loads over 256 MB) runs 38 GB/s on one
+// core and 41 GB/s on two: the cores share one path to memory, and B read a line per row of
+// the tile's 64 rows gets about a third of it on one core. Tried against that on the Zen 5 and
+// dropped (in-process, old time / new, 11–21 alternating rounds, 1 and 2 threads; experts of 22,
+// 64, 66 and 110 rows and the uneven 64): each tile prefetching (T1 or T2) its share of the next
+// 384-column chunk row by row (24 consecutive lines of a row at a time, so memory sees runs
+// along rows), with or without the in-row prefetch: 0.61–0.89; the in-row prefetch 3, 4 or 6
+// lines ahead on 2 threads: 0.994–1.010; column blocks of 768 or 1024 (the Cᵀ block and B's
+// depth block then fit L2 together): 0.96–1.01. The C writes were also moved off each expert's
+// end: its Cᵀ block left in a second buffer and transposed 16 × 16 at a time (four 8 × 8
+// transposes, 16 full-line non-temporal stores), one piece before each tile of the thread's next
+// expert, so the writes overlap that expert's FMAs: 0.98–1.01 (bit-identical); and one store
+// fence per thread at the end of the batch instead of one per transposition: 0.994–1.003.
 // Experts of more than 100 (or 60) rows on the many-rows path instead (12 × 32 tiles, KC 512, B̃
 // filled by the first row of tiles; 1 thread, old time / new, 15 rounds): 64 experts of 108 rows,
 // nine whole row panels, 1.03–1.04× (four runs); of 107 rows 0.95× (its last panel is 11 rows);
 // of 86 and 65 rows 0.94× and 0.84×; the uneven 64 experts 0.95–1.02× from 100 rows (three runs),
-// 0.90× from 60.
+// 0.90× from 60. Remeasured from 60 rows, % of one 4096-row product, this path → the many-rows
+// path (11 rounds): 1 thread 64 rows 89.8 → 81.9, 72 rows 89.1 → 87.3, 84 rows 88.3 → 88.8, 88
+// rows 90.5 → 87.5, 96 rows 90.2 → 89.9, 108 rows 89.5 → 91.7, 110 rows 89.4 → 89.3; 2 threads
+// 88.0 → 77.6, 87.2 → 80.5, 84.5 → 82.2, 88.0 → 83.9, 88.2 → 85.8, 90.7 → 91.3, 89.6 → 87.3.
 // The rows that do not fill a vector cost little: experts of 44 rows run as 32 + 12 residual rows
 // (1.07× faster than padded to 48 on the Zen 5).
 //
