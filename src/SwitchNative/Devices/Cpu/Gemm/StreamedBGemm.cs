@@ -172,8 +172,21 @@
 // depth block then fit L2 together): 0.96–1.01. The C writes were also moved off each expert's
 // end: its Cᵀ block left in a second buffer and transposed 16 × 16 at a time (four 8 × 8
 // transposes, 16 full-line non-temporal stores), one piece before each tile of the thread's next
-// expert, so the writes overlap that expert's FMAs: 0.98–1.01 (bit-identical); and one store
-// fence per thread at the end of the batch instead of one per transposition: 0.994–1.003.
+// expert, so the writes overlap that expert's FMAs: 0.98–1.01 (bit-identical); the same inside
+// the 64×6 tile's loop, two elements a depth step (integer loads from Cᵀ, movnti into C; passed
+// in by reference, as thread-static fields read in the kernel made the JIT spill every
+// accumulator and ran 0.46–0.55×): 64- to 110-row experts 0.98–1.00, uneven 0.97 (its experts
+// without a 64-row group leave it to a flush after them); and one store fence per thread at the
+// end of the batch instead of one per transposition: 0.994–1.003. What B from memory costs,
+// pinned down (the uneven 64 experts, all reading the first expert's B instead, so it comes from
+// cache; wrong results, timing only): 1.056× on 1 thread, 1.097× on 2 (22-row experts 1.08 and
+// 1.15, 110-row 1.05 and 1.04); the transposition skipped 1.03 on both; Cᵀ not reloaded 1.02 and
+// 1.01. A C probe of the tiles' reads of B (64 rows 8 KB apart, the in-row prefetch) with 20–24
+// FMAs a step reads 14–22 GB/s on one core at a 16-column tile and 26–37 GB/s on two; without
+// the FMAs, tiles 32, 64 and 128 columns wide read 19–22, 28–32 and 38–43 GB/s on one core (64
+// and 128: 42–49 and 53–59 on two), but a 16-row tile holds 16 columns at most; issuing the same
+// prefetches as bursts along rows instead (2, 4 or 8 lines of a row at once, every 2nd, 4th or 8th
+// tile) read 1.03–1.16× as fast on one core at 2 lines, 0.74–1.01 at 4 and 8, and 0.56–0.89 on two.
 // Experts of more than 100 (or 60) rows on the many-rows path instead (12 × 32 tiles, KC 512, B̃
 // filled by the first row of tiles; 1 thread, old time / new, 15 rounds): 64 experts of 108 rows,
 // nine whole row panels, 1.03–1.04× (four runs); of 107 rows 0.95× (its last panel is 11 rows);
