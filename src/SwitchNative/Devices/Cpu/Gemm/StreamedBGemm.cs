@@ -189,7 +189,7 @@
 // tile) read 1.03–1.16× as fast on one core at 2 lines, 0.74–1.01 at 4 and 8, and 0.56–0.89 on two.
 // Nor did reading ahead across experts pay: each tile prefetching 4–16 lines of the B of the
 // expert 1 (1 thread) or 2 (2 threads) places on in the batch, so that it would come from L3:
-// 0.94–1.00 (T1, T2 or NTA); it evicts the running expert's Cᵀ from L2.
+// 0.94–1.00 (T1, T2 or NTA; the lines pass through L2, which the running expert fills).
 // Experts of more than 100 (or 60) rows on the many-rows path instead (12 × 32 tiles, KC 512, B̃
 // filled by the first row of tiles; 1 thread, old time / new, 15 rounds): 64 experts of 108 rows,
 // nine whole row panels, 1.03–1.04× (four runs); of 107 rows 0.95× (its last panel is 11 rows);
