@@ -192,7 +192,9 @@
 // 0.94–1.00 (T1, T2 or NTA; the lines pass through L2, which the running expert fills).
 // Nor did letting the residual rows' tiles, which read 32 (or 128) columns of a row at once, run
 // first in each chunk, so that they pull it from memory and the groups read it from L2: 44-,
-// 66-, 88- and 110-row experts 0.67–0.91, uneven 0.83 (1 and 2 threads).
+// 66-, 88- and 110-row experts 0.67–0.91, uneven 0.83 (1 and 2 threads); nor every other depth
+// block taking its chunks right to left, so that it starts on the Cᵀ columns the block before
+// just left in L2: 0.97–1.00 (bit-identical).
 // Experts of more than 100 (or 60) rows on the many-rows path instead (12 × 32 tiles, KC 512, B̃
 // filled by the first row of tiles; 1 thread, old time / new, 15 rounds): 64 experts of 108 rows,
 // nine whole row panels, 1.03–1.04× (four runs); of 107 rows 0.95× (its last panel is 11 rows);
