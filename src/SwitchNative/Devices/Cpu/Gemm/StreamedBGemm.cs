@@ -204,7 +204,8 @@
 // rows 90.5 → 87.5, 96 rows 90.2 → 89.9, 108 rows 89.5 → 91.7, 110 rows 89.4 → 89.3; 2 threads
 // 88.0 → 77.6, 87.2 → 80.5, 84.5 → 82.2, 88.0 → 83.9, 88.2 → 85.8, 90.7 → 91.3, 89.6 → 87.3.
 // The rows that do not fill a vector cost little: experts of 44 rows run as 32 + 12 residual rows
-// (1.07× faster than padded to 48 on the Zen 5).
+// (1.07× faster than padded to 48 on the Zen 5; remeasured, 42–44-row experts 1.06–1.09× on 1
+// thread and 1.05–1.10× on 2, though padded they take one pass over B instead of two).
 //
 // Row groups are made of vectors of rows, so an expert's rows are padded to a multiple of 16
 // (AVX-512) or 8 (AVX2), except that on AVX-512 the rows left after the last whole vector (up to
