@@ -194,7 +194,14 @@
 // first in each chunk, so that they pull it from memory and the groups read it from L2: 44-,
 // 66-, 88- and 110-row experts 0.67–0.91, uneven 0.83 (1 and 2 threads); nor every other depth
 // block taking its chunks right to left, so that it starts on the Cᵀ columns the block before
-// just left in L2: 0.97–1.00 (bit-identical).
+// just left in L2: 0.97–1.00 (bit-identical). And a plain-orientation design built around the
+// wide reads, probed in C (gcc -O3) before writing it here: 3 × 128 tiles (24 zmm; B read 8 lines
+// of a row a step), each (128-column strip, depth block) copied by its first tile into an L1
+// buffer the expert's other row triples read, the next block prefetched in row order, C's strip
+// accumulated in a contiguous buffer and streamed into C from the last block (no transposition):
+// 22-row experts, the uneven 64 and 110-row experts at 159, 193 and 204 GFLOP/s on 1 thread and
+// 292, 374 and 392 on 2, below this path (about 186, 220 and 225; 328, 415 and 425); with B
+// already in the buffer (wrong results) its tiles reached only 188–208 on 1 thread.
 // Experts of more than 100 (or 60) rows on the many-rows path instead (12 × 32 tiles, KC 512, B̃
 // filled by the first row of tiles; 1 thread, old time / new, 15 rounds): 64 experts of 108 rows,
 // nine whole row panels, 1.03–1.04× (four runs); of 107 rows 0.95× (its last panel is 11 rows);
