@@ -97,7 +97,9 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     // largest, compute-bound ones, so that their reads of B overlap the other's FMAs instead of
     // coinciding): 0.995–1.03 on the uneven 64 experts (2 threads, three runs of 15–21 rounds);
     // remeasured with the list sorted by rows and the second thread walking it from the end:
-    // 0.987–0.994 (three runs of 21 rounds).
+    // 0.987–0.994 (three runs of 21 rounds); every expert cut in two column halves instead, so
+    // both threads read neighbouring halves of the same rows of B at once: uneven 0.96–0.99,
+    // 22-, 66- and 110-row experts 0.96–1.00 (two runs).
     private bool RunsWhole(GemmProblem problem, long batchMultiplyAdds, int parts) =>
         FewRows(problem) && (Streamed(problem, _fewRowsPath) || DotProducts(problem, _fewRowsPath) || (long)problem.K * problem.N <= WholePackedBFloats)
         && (long)problem.M * problem.N * problem.K * 4 * parts <= batchMultiplyAdds;
