@@ -161,9 +161,10 @@
 // run at 77–80 %. Prefetching, from the last tiles of each depth block, the first columns of the
 // next block (or of the next expert's B) instead of lines already read: 0.98–1.05 on 1 and
 // 2 threads (21-, 43- and 64-row experts, uneven), no gain.
-// For scale, a plain sequential read (a C probe, 512-bit loads over 256 MB) runs 38 GB/s on one
-// core and 41 GB/s on two: the cores share one path to memory, and B read a line per row of
-// the tile's 64 rows gets about a third of it on one core. Tried against that on the Zen 5 and
+// For scale, a plain sequential read (a C probe, 512-bit loads summed into one register over
+// 256 MB) runs 38 GB/s on one core and 41 GB/s on two, and B read a line per row of the tile's
+// 64 rows gets about a third of that on one core (wider reads do better: see below). Tried
+// against that on the Zen 5 and
 // dropped (in-process, old time / new, 11–21 alternating rounds, 1 and 2 threads; experts of 22,
 // 64, 66 and 110 rows and the uneven 64): each tile prefetching (T1 or T2) its share of the next
 // 384-column chunk row by row (24 consecutive lines of a row at a time, so memory sees runs
