@@ -18,8 +18,12 @@ internal unsafe interface IStreamedBFamily
     /// <summary>Rows of the next row group when <paramref name="left"/> (a multiple of RowUnit) rows remain.</summary>
     static abstract int GroupRows(int left);
 
-    /// <summary>Runs the kernel for a group of <paramref name="groupRows"/> rows over every tile of its columns.</summary>
-    static abstract void RunGroup(int groupRows, int kc, float* panel, float* source, long rowStride, int nc, float* block, bool accumulate);
+    /// <summary>
+    /// Runs the kernel for a group of <paramref name="groupRows"/> rows over every tile of its
+    /// columns, its tiles sweeping <paramref name="sweptRows"/> rows at <paramref name="sweptChunk"/>
+    /// into L2 as they go (null: none; see StreamedBSweep).
+    /// </summary>
+    static abstract void RunGroup(int groupRows, int kc, float* panel, float* source, long rowStride, int nc, float* block, bool accumulate, float* sweptChunk, int sweptRows);
 }
 
 /// <summary>AVX-512: row groups of 64, 48, 32 and 16 rows.</summary>
@@ -45,12 +49,12 @@ internal readonly unsafe struct StreamedBVector512 : IStreamedBFamily
     // 0.97–1.01; with 112×3 for 97–112 rows as well, 110-row experts 0.95, uneven 0.95–0.99.
     public static int GroupRows(int left) => left == 80 ? 48 : Math.Min(64, left);
 
-    public static void RunGroup(int groupRows, int kc, float* panel, float* source, long rowStride, int nc, float* block, bool accumulate)
+    public static void RunGroup(int groupRows, int kc, float* panel, float* source, long rowStride, int nc, float* block, bool accumulate, float* sweptChunk, int sweptRows)
     {
-        if (groupRows == 64) StreamedBGemm.RunGroup<StreamedBKernel64x6>(kc, panel, source, rowStride, nc, block, accumulate);
-        else if (groupRows == 48) StreamedBGemm.RunGroup<StreamedBKernel48x8>(kc, panel, source, rowStride, nc, block, accumulate);
-        else if (groupRows == 32) StreamedBGemm.RunGroup<StreamedBKernel32x12>(kc, panel, source, rowStride, nc, block, accumulate);
-        else StreamedBGemm.RunGroup<StreamedBKernel16x16>(kc, panel, source, rowStride, nc, block, accumulate);
+        if (groupRows == 64) StreamedBGemm.RunGroup<StreamedBKernel64x6>(kc, panel, source, rowStride, nc, block, accumulate, sweptChunk, sweptRows);
+        else if (groupRows == 48) StreamedBGemm.RunGroup<StreamedBKernel48x8>(kc, panel, source, rowStride, nc, block, accumulate, sweptChunk, sweptRows);
+        else if (groupRows == 32) StreamedBGemm.RunGroup<StreamedBKernel32x12>(kc, panel, source, rowStride, nc, block, accumulate, sweptChunk, sweptRows);
+        else StreamedBGemm.RunGroup<StreamedBKernel16x16>(kc, panel, source, rowStride, nc, block, accumulate, sweptChunk, sweptRows);
     }
 }
 
@@ -63,9 +67,9 @@ internal readonly unsafe struct StreamedBVector256 : IStreamedBFamily
 
     public static int GroupRows(int left) => Math.Min(16, left);
 
-    public static void RunGroup(int groupRows, int kc, float* panel, float* source, long rowStride, int nc, float* block, bool accumulate)
+    public static void RunGroup(int groupRows, int kc, float* panel, float* source, long rowStride, int nc, float* block, bool accumulate, float* sweptChunk, int sweptRows)
     {
-        if (groupRows == 16) StreamedBGemm.RunGroup<StreamedBKernel16x6Vector256>(kc, panel, source, rowStride, nc, block, accumulate);
-        else StreamedBGemm.RunGroup<StreamedBKernel8x12Vector256>(kc, panel, source, rowStride, nc, block, accumulate);
+        if (groupRows == 16) StreamedBGemm.RunGroup<StreamedBKernel16x6Vector256>(kc, panel, source, rowStride, nc, block, accumulate, sweptChunk, sweptRows);
+        else StreamedBGemm.RunGroup<StreamedBKernel8x12Vector256>(kc, panel, source, rowStride, nc, block, accumulate, sweptChunk, sweptRows);
     }
 }

@@ -245,7 +245,7 @@ internal static unsafe class StreamedBGemm
 
     // Columns every row group and the residual rows run over before the next chunk (see the top
     // of the file): a multiple of every tile's width (6, 8, 12, 16 and 32).
-    private const int ColumnChunk = 384;
+    internal const int ColumnChunk = 384;
 
     /// <summary>NC: columns of C per transposed block.</summary>
     public const int ColumnBlock = 2048;
@@ -319,7 +319,11 @@ internal static unsafe class StreamedBGemm
                         int groupRows = TFamily.GroupRows(paddedRows - groupStart);
                         // The group's Cᵀ block holds column j at j·groupRows.
                         float* block = transposedC + (long)groupStart * nc + (long)chunk * groupRows;
-                        TFamily.RunGroup(groupRows, kc, packedA + (long)groupStart * kc, source + chunk, rowStride, columns, block, accumulate);
+                        // The first group reads the chunk from memory; a tall one's tiles also
+                        // sweep a chunk further on into L2 (see StreamedBSweep).
+                        int sweptRows = 0;
+                        float* swept = groupStart == 0 && groupRows >= SweepingGroupRows ? SweptChunk(b, problem.K, jc, nc, pc, chunk, out sweptRows) : null;
+                        TFamily.RunGroup(groupRows, kc, packedA + (long)groupStart * kc, source + chunk, rowStride, columns, block, accumulate, swept, sweptRows);
                         groupStart += groupRows;
                     }
                     if (residual == 0) continue;
@@ -350,22 +354,51 @@ internal static unsafe class StreamedBGemm
         }
     }
 
+    // Chunks ahead of the running one that the first row group's tiles sweep into L2 (StreamedBSweep).
+    // In-process, old time / new, 21 alternating rounds, 64 experts × 512 × 2048 (see StreamedBSweep):
+    // 1, 2, 3 or 4 chunks ahead measured alike (uneven experts 1.004–1.038, 66 rows 1.001–1.029,
+    // 110 rows 1.012–1.030 on 1 and 2 threads); two leave room in L2 on either side.
+    private const int SweepDistance = 2;
+
+    // The first row group sweeps from this many rows on: its tiles (64×6 and 48×8) have FMAs enough
+    // to hide the extra prefetches behind. A 32×12 or 16×16 first group, or the fused 16-row pass,
+    // waits on memory already, and sweeping cost it or gained on 2 threads only (old time / new,
+    // 1 / 2 threads: experts of 16 rows 0.97 / 0.97, 28 rows 0.98 / 0.95, 32 rows 0.98–0.99 /
+    // 0.98–0.99, 36–44 rows 0.98–1.00 / 1.01–1.03; 21–24 rows, the fused pass cut into chunks so
+    // that it could sweep, 0.92–0.96 / 0.97).
+    private const int SweepingGroupRows = 48;
+
+    // The chunk SweepDistance chunks after the one at column `chunk` of the block (jc, pc), in the
+    // order the loops take them (the block's later chunks, then the next depth block's), and its
+    // depth rows; null past the rectangle's last depth block.
+    private static float* SweptChunk(GemmOperand b, int k, int jc, int nc, int pc, int chunk, out int rows)
+    {
+        int chunks = (nc + ColumnChunk - 1) / ColumnChunk;
+        int index = chunk / ColumnChunk + SweepDistance;
+        int depth = pc + index / chunks * DepthBlock;
+        rows = Math.Max(0, Math.Min(DepthBlock, k - depth));
+        return rows == 0 ? null : b.Data + (long)depth * b.Columns + jc + index % chunks * ColumnChunk;
+    }
+
     // Every tile of one row group across the nc columns: full tiles straight from B, a ragged
-    // last tile from a zero-padded copy of its columns (same kernel, so the same rounding).
+    // last tile from a zero-padded copy of its columns (same kernel, so the same rounding). The
+    // full tiles share out the sweep of sweptRows rows of B at sweptChunk (null: none) among
+    // them (StreamedBSweep.ForTile).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void RunGroup<TKernel>(int kc, float* panel, float* source, long rowStride, int nc, float* block, bool accumulate)
+    internal static void RunGroup<TKernel>(int kc, float* panel, float* source, long rowStride, int nc, float* block, bool accumulate, float* sweptChunk, int sweptRows)
         where TKernel : IStreamedBKernel
     {
         int height = TKernel.Rows;
         int j = 0;
-        for (; j + TKernel.Columns <= nc; j += TKernel.Columns)
-            TKernel.Run(kc, panel, source + j, rowStride, PrefetchAhead, block + (long)j * height, accumulate);
+        int tiles = nc / TKernel.Columns;
+        for (int index = 0; j + TKernel.Columns <= nc; j += TKernel.Columns, index++)
+            TKernel.Run(kc, panel, source + j, rowStride, PrefetchAhead, StreamedBSweep.ForTile(sweptChunk, rowStride, sweptRows, index, tiles), block + (long)j * height, accumulate);
         if (j == nc) return;
         int columns = nc - j;
         float* padded = stackalloc float[DepthBlock * TKernel.Columns];
         CopyRaggedColumns(source + j, rowStride, kc, columns, TKernel.Columns, padded);
         float* tile = stackalloc float[TKernel.Columns * height];
-        TKernel.Run(kc, panel, padded, TKernel.Columns, 0, tile, accumulate: false);
+        TKernel.Run(kc, panel, padded, TKernel.Columns, 0, StreamedBSweep.None, tile, accumulate: false);
         float* target = block + (long)j * height;
         for (int i = 0; i < columns * height; i++) target[i] = accumulate ? target[i] + tile[i] : tile[i];
     }
@@ -381,7 +414,7 @@ internal static unsafe class StreamedBGemm
         for (; j + width <= nc; j += width)
             StreamedBGroupWithResidualKernel.Run<TRows>(kc, panel, residualPanel, source + j, rowStride, PrefetchAhead, block + (long)j * height, residualBlock + j, nc, accumulate);
         if (j == nc) return;
-        RunGroup<StreamedBKernel16x16>(kc, panel, source + j, rowStride, nc - j, block + (long)j * height, accumulate);
+        RunGroup<StreamedBKernel16x16>(kc, panel, source + j, rowStride, nc - j, block + (long)j * height, accumulate, null, 0);
         RunResidual<TRows>(kc, residualPanel, source + j, rowStride, nc - j, residualBlock + j, nc, accumulate);
     }
 

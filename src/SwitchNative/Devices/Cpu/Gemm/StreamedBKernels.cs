@@ -18,7 +18,8 @@
 // per broadcast every step, and the 16×16 kernel ran at 46 % of peak, the 32×12 at 87 %.
 // Each step also prefetches (to L2) the line prefetchOffset floats past the broadcast values, in
 // the same row of B, which the hardware prefetchers do not fetch (consecutive steps are a whole
-// row of B apart).
+// row of B apart), and the step's piece of the rows the tile sweeps (StreamedBSweep; none but
+// the first group's tiles of a tall expert sweep).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -36,9 +37,10 @@ internal unsafe interface IStreamedBKernel
 
     /// <summary>
     /// <c>out[c·R + i] (+)= Σ_p packedA[p·R + i] · b[p·rowStride + c]</c> for i &lt; R (the
-    /// tile's rows) and c &lt; NR (overwrites when <paramref name="accumulate"/> is false).
+    /// tile's rows) and c &lt; NR (overwrites when <paramref name="accumulate"/> is false),
+    /// prefetching <paramref name="next"/>'s rows a piece a step as it goes.
     /// </summary>
-    static abstract void Run(int depth, float* packedA, float* b, long rowStride, long prefetchOffset, float* columnsOut, bool accumulate);
+    static abstract void Run(int depth, float* packedA, float* b, long rowStride, long prefetchOffset, StreamedBSweep next, float* columnsOut, bool accumulate);
 }
 
 /// <summary>Stores one column of a streamed-B tile.</summary>
@@ -94,7 +96,7 @@ internal readonly unsafe struct StreamedBKernel64x6 : IStreamedBKernel
     public static int Columns => 6;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int depth, float* packedA, float* b, long rowStride, long prefetchOffset, float* columnsOut, bool accumulate)
+    public static void Run(int depth, float* packedA, float* b, long rowStride, long prefetchOffset, StreamedBSweep next, float* columnsOut, bool accumulate)
     {
         Vector512<float> c0_0 = default, c0_1 = default, c0_2 = default, c0_3 = default;
         Vector512<float> c1_0 = default, c1_1 = default, c1_2 = default, c1_3 = default;
@@ -102,9 +104,14 @@ internal readonly unsafe struct StreamedBKernel64x6 : IStreamedBKernel
         Vector512<float> c3_0 = default, c3_1 = default, c3_2 = default, c3_3 = default;
         Vector512<float> c4_0 = default, c4_1 = default, c4_2 = default, c4_3 = default;
         Vector512<float> c5_0 = default, c5_1 = default, c5_2 = default, c5_3 = default;
+        float* sweep = next.First; long sweepGap = next.Gap; int sweepRows = next.Rows;
         for (int p = 0; p < depth; p++)
         {
-            if (Sse.IsSupported) Sse.Prefetch1(b + prefetchOffset);
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch1(b + prefetchOffset);
+                StreamedBSweep.Issue(sweep, sweepGap, sweepRows);
+            }
             var a0 = Vector512.Load(packedA + 0); var a1 = Vector512.Load(packedA + 16); var a2 = Vector512.Load(packedA + 32); var a3 = Vector512.Load(packedA + 48);
             var b0 = Vector512.Create(b[0]); c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(a1, b0, c0_1); c0_2 = Vector512.FusedMultiplyAdd(a2, b0, c0_2); c0_3 = Vector512.FusedMultiplyAdd(a3, b0, c0_3);
             var b1 = Vector512.Create(b[1]); c1_0 = Vector512.FusedMultiplyAdd(a0, b1, c1_0); c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1); c1_2 = Vector512.FusedMultiplyAdd(a2, b1, c1_2); c1_3 = Vector512.FusedMultiplyAdd(a3, b1, c1_3);
@@ -114,6 +121,7 @@ internal readonly unsafe struct StreamedBKernel64x6 : IStreamedBKernel
             var b5 = Vector512.Create(b[5]); c5_0 = Vector512.FusedMultiplyAdd(a0, b5, c5_0); c5_1 = Vector512.FusedMultiplyAdd(a1, b5, c5_1); c5_2 = Vector512.FusedMultiplyAdd(a2, b5, c5_2); c5_3 = Vector512.FusedMultiplyAdd(a3, b5, c5_3);
             packedA += 64;
             b += rowStride;
+            sweep += StreamedBSweep.FloatsPerStep;
         }
         StreamedBColumn.Store(columnsOut + 0, accumulate, c0_0, c0_1, c0_2, c0_3);
         StreamedBColumn.Store(columnsOut + 64, accumulate, c1_0, c1_1, c1_2, c1_3);
@@ -131,7 +139,7 @@ internal readonly unsafe struct StreamedBKernel48x8 : IStreamedBKernel
     public static int Columns => 8;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int depth, float* packedA, float* b, long rowStride, long prefetchOffset, float* columnsOut, bool accumulate)
+    public static void Run(int depth, float* packedA, float* b, long rowStride, long prefetchOffset, StreamedBSweep next, float* columnsOut, bool accumulate)
     {
         Vector512<float> c0_0 = default, c0_1 = default, c0_2 = default;
         Vector512<float> c1_0 = default, c1_1 = default, c1_2 = default;
@@ -141,9 +149,14 @@ internal readonly unsafe struct StreamedBKernel48x8 : IStreamedBKernel
         Vector512<float> c5_0 = default, c5_1 = default, c5_2 = default;
         Vector512<float> c6_0 = default, c6_1 = default, c6_2 = default;
         Vector512<float> c7_0 = default, c7_1 = default, c7_2 = default;
+        float* sweep = next.First; long sweepGap = next.Gap; int sweepRows = next.Rows;
         for (int p = 0; p < depth; p++)
         {
-            if (Sse.IsSupported) Sse.Prefetch1(b + prefetchOffset);
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch1(b + prefetchOffset);
+                StreamedBSweep.Issue(sweep, sweepGap, sweepRows);
+            }
             var a0 = Vector512.Load(packedA + 0); var a1 = Vector512.Load(packedA + 16); var a2 = Vector512.Load(packedA + 32);
             var b0 = Vector512.Create(b[0]); c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(a1, b0, c0_1); c0_2 = Vector512.FusedMultiplyAdd(a2, b0, c0_2);
             var b1 = Vector512.Create(b[1]); c1_0 = Vector512.FusedMultiplyAdd(a0, b1, c1_0); c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1); c1_2 = Vector512.FusedMultiplyAdd(a2, b1, c1_2);
@@ -155,6 +168,7 @@ internal readonly unsafe struct StreamedBKernel48x8 : IStreamedBKernel
             var b7 = Vector512.Create(b[7]); c7_0 = Vector512.FusedMultiplyAdd(a0, b7, c7_0); c7_1 = Vector512.FusedMultiplyAdd(a1, b7, c7_1); c7_2 = Vector512.FusedMultiplyAdd(a2, b7, c7_2);
             packedA += 48;
             b += rowStride;
+            sweep += StreamedBSweep.FloatsPerStep;
         }
         StreamedBColumn.Store(columnsOut + 0, accumulate, c0_0, c0_1, c0_2);
         StreamedBColumn.Store(columnsOut + 48, accumulate, c1_0, c1_1, c1_2);
@@ -174,7 +188,7 @@ internal readonly unsafe struct StreamedBKernel32x12 : IStreamedBKernel
     public static int Columns => 12;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int depth, float* packedA, float* b, long rowStride, long prefetchOffset, float* columnsOut, bool accumulate)
+    public static void Run(int depth, float* packedA, float* b, long rowStride, long prefetchOffset, StreamedBSweep next, float* columnsOut, bool accumulate)
     {
         Vector512<float> c0_0 = default, c0_1 = default;
         Vector512<float> c1_0 = default, c1_1 = default;
@@ -188,9 +202,14 @@ internal readonly unsafe struct StreamedBKernel32x12 : IStreamedBKernel
         Vector512<float> c9_0 = default, c9_1 = default;
         Vector512<float> c10_0 = default, c10_1 = default;
         Vector512<float> c11_0 = default, c11_1 = default;
+        float* sweep = next.First; long sweepGap = next.Gap; int sweepRows = next.Rows;
         for (int p = 0; p < depth; p++)
         {
-            if (Sse.IsSupported) Sse.Prefetch1(b + prefetchOffset);
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch1(b + prefetchOffset);
+                StreamedBSweep.Issue(sweep, sweepGap, sweepRows);
+            }
             var a0 = Vector512.Load(packedA + 0); var a1 = Vector512.Load(packedA + 16);
             var b0 = Vector512.Create(b[0]); c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(a1, b0, c0_1);
             var b1 = Vector512.Create(b[1]); c1_0 = Vector512.FusedMultiplyAdd(a0, b1, c1_0); c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1);
@@ -206,6 +225,7 @@ internal readonly unsafe struct StreamedBKernel32x12 : IStreamedBKernel
             var b11 = Vector512.Create(b[11]); c11_0 = Vector512.FusedMultiplyAdd(a0, b11, c11_0); c11_1 = Vector512.FusedMultiplyAdd(a1, b11, c11_1);
             packedA += 32;
             b += rowStride;
+            sweep += StreamedBSweep.FloatsPerStep;
         }
         StreamedBColumn.Store(columnsOut + 0, accumulate, c0_0, c0_1);
         StreamedBColumn.Store(columnsOut + 32, accumulate, c1_0, c1_1);
@@ -229,7 +249,7 @@ internal readonly unsafe struct StreamedBKernel16x16 : IStreamedBKernel
     public static int Columns => 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int depth, float* packedA, float* b, long rowStride, long prefetchOffset, float* columnsOut, bool accumulate)
+    public static void Run(int depth, float* packedA, float* b, long rowStride, long prefetchOffset, StreamedBSweep next, float* columnsOut, bool accumulate)
     {
         Vector512<float> c0_0 = default;
         Vector512<float> c1_0 = default;
@@ -247,9 +267,14 @@ internal readonly unsafe struct StreamedBKernel16x16 : IStreamedBKernel
         Vector512<float> c13_0 = default;
         Vector512<float> c14_0 = default;
         Vector512<float> c15_0 = default;
+        float* sweep = next.First; long sweepGap = next.Gap; int sweepRows = next.Rows;
         for (int p = 0; p < depth; p++)
         {
-            if (Sse.IsSupported) Sse.Prefetch1(b + prefetchOffset);
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch1(b + prefetchOffset);
+                StreamedBSweep.Issue(sweep, sweepGap, sweepRows);
+            }
             var a0 = Vector512.Load(packedA + 0);
             var b0 = Vector512.Create(b[0]); c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0);
             var b1 = Vector512.Create(b[1]); c1_0 = Vector512.FusedMultiplyAdd(a0, b1, c1_0);
@@ -269,6 +294,7 @@ internal readonly unsafe struct StreamedBKernel16x16 : IStreamedBKernel
             var b15 = Vector512.Create(b[15]); c15_0 = Vector512.FusedMultiplyAdd(a0, b15, c15_0);
             packedA += 16;
             b += rowStride;
+            sweep += StreamedBSweep.FloatsPerStep;
         }
         StreamedBColumn.Store(columnsOut + 0, accumulate, c0_0);
         StreamedBColumn.Store(columnsOut + 16, accumulate, c1_0);
@@ -296,7 +322,7 @@ internal readonly unsafe struct StreamedBKernel16x6Vector256 : IStreamedBKernel
     public static int Columns => 6;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int depth, float* packedA, float* b, long rowStride, long prefetchOffset, float* columnsOut, bool accumulate)
+    public static void Run(int depth, float* packedA, float* b, long rowStride, long prefetchOffset, StreamedBSweep next, float* columnsOut, bool accumulate)
     {
         Vector256<float> c0_0 = default, c0_1 = default;
         Vector256<float> c1_0 = default, c1_1 = default;
@@ -304,9 +330,14 @@ internal readonly unsafe struct StreamedBKernel16x6Vector256 : IStreamedBKernel
         Vector256<float> c3_0 = default, c3_1 = default;
         Vector256<float> c4_0 = default, c4_1 = default;
         Vector256<float> c5_0 = default, c5_1 = default;
+        float* sweep = next.First; long sweepGap = next.Gap; int sweepRows = next.Rows;
         for (int p = 0; p < depth; p++)
         {
-            if (Sse.IsSupported) Sse.Prefetch1(b + prefetchOffset);
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch1(b + prefetchOffset);
+                StreamedBSweep.Issue(sweep, sweepGap, sweepRows);
+            }
             var a0 = Vector256.Load(packedA + 0); var a1 = Vector256.Load(packedA + 8);
             var b0 = Vector256.Create(b[0]); c0_0 = Vector256.FusedMultiplyAdd(a0, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(a1, b0, c0_1);
             var b1 = Vector256.Create(b[1]); c1_0 = Vector256.FusedMultiplyAdd(a0, b1, c1_0); c1_1 = Vector256.FusedMultiplyAdd(a1, b1, c1_1);
@@ -316,6 +347,7 @@ internal readonly unsafe struct StreamedBKernel16x6Vector256 : IStreamedBKernel
             var b5 = Vector256.Create(b[5]); c5_0 = Vector256.FusedMultiplyAdd(a0, b5, c5_0); c5_1 = Vector256.FusedMultiplyAdd(a1, b5, c5_1);
             packedA += 16;
             b += rowStride;
+            sweep += StreamedBSweep.FloatsPerStep;
         }
         StreamedBColumn.Store(columnsOut + 0, accumulate, c0_0, c0_1);
         StreamedBColumn.Store(columnsOut + 16, accumulate, c1_0, c1_1);
@@ -333,7 +365,7 @@ internal readonly unsafe struct StreamedBKernel8x12Vector256 : IStreamedBKernel
     public static int Columns => 12;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int depth, float* packedA, float* b, long rowStride, long prefetchOffset, float* columnsOut, bool accumulate)
+    public static void Run(int depth, float* packedA, float* b, long rowStride, long prefetchOffset, StreamedBSweep next, float* columnsOut, bool accumulate)
     {
         Vector256<float> c0_0 = default;
         Vector256<float> c1_0 = default;
@@ -347,9 +379,14 @@ internal readonly unsafe struct StreamedBKernel8x12Vector256 : IStreamedBKernel
         Vector256<float> c9_0 = default;
         Vector256<float> c10_0 = default;
         Vector256<float> c11_0 = default;
+        float* sweep = next.First; long sweepGap = next.Gap; int sweepRows = next.Rows;
         for (int p = 0; p < depth; p++)
         {
-            if (Sse.IsSupported) Sse.Prefetch1(b + prefetchOffset);
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch1(b + prefetchOffset);
+                StreamedBSweep.Issue(sweep, sweepGap, sweepRows);
+            }
             var a0 = Vector256.Load(packedA + 0);
             var b0 = Vector256.Create(b[0]); c0_0 = Vector256.FusedMultiplyAdd(a0, b0, c0_0);
             var b1 = Vector256.Create(b[1]); c1_0 = Vector256.FusedMultiplyAdd(a0, b1, c1_0);
@@ -365,6 +402,7 @@ internal readonly unsafe struct StreamedBKernel8x12Vector256 : IStreamedBKernel
             var b11 = Vector256.Create(b[11]); c11_0 = Vector256.FusedMultiplyAdd(a0, b11, c11_0);
             packedA += 8;
             b += rowStride;
+            sweep += StreamedBSweep.FloatsPerStep;
         }
         StreamedBColumn.Store(columnsOut + 0, accumulate, c0_0);
         StreamedBColumn.Store(columnsOut + 8, accumulate, c1_0);
