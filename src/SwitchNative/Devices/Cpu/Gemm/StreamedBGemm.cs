@@ -16,6 +16,8 @@
 //         for each row group (AVX-512: 64 rows → 64×6 tiles, 48 → 48×8, 32 → 32×12, 16 → 16×16;
 //                             AVX2: 16 → 16×6, 8 → 8×12; see StreamedBFamilies):
 //           for each tile of the chunk: kernel over the KC depth steps, into the Cᵀ block
+//             (the tiles of a first group of 48 or 64 rows also sweep the chunk two on into L2:
+//             StreamedBSweep)
 //         the last ≤ 14 rows past the whole vectors (AVX-512; see StreamedBVector512.ResidualRows):
 //         StreamedBResidualKernel's R×32 tiles (R = 2, 4, …, 14)
 //       (17–24 rows: the 16-row group and these rows in one pass, StreamedBGroupWithResidualKernel)
@@ -215,6 +217,27 @@
 // (1.07× faster than padded to 48 on the Zen 5; remeasured, 42–44-row experts 1.06–1.09× on 1
 // thread and 1.05–1.10× on 2, though padded they take one pass over B instead of two).
 //
+// Packing Ã costs about 2 % of a tall expert's time, nearly all of it waiting on A's lines
+// (in-process, the uneven 64 experts × 512 × 2048 and experts of 66 and 110 rows, 1 and 2 threads,
+// old time / new): skipping every depth block's packing but the first (wrong results, timing
+// only) 1.016–1.021; a 110-row pack took 1.7–2.8 µs in place and 0.7–1.0 µs repeated at once
+// from cache. Nothing tried to hide that wait gained for them (the fused 17–24-row pass gains:
+// see PrefetchPanelSource): prefetching the next block's A lines (T1) all at once during the last
+// chunk 0.994–1.008, spread over the chunks 0.998–1.024, one line
+// after each tile 0.988–1.013 (3 % slower until the cursor lost a 64-bit division per tile);
+// the current block's lines all prefetched just before packing 0.993–1.013 (seven runs); the
+// next block packed 16 depth steps at a time between the chunks' group calls, its lines
+// prefetched one call ahead, into a second Ã buffer 0.989–1.003; all of K packed once at the
+// expert's start (each block's panel then a slice) 0.988–1.019. The prefetches themselves
+// stalled: a burst of one block's lines (440 for 110 rows) took 0.3–0.6 ms a product. B's
+// streaming keeps the core's outstanding misses busy, and A's lines wait their turn however
+// they are asked for.
+// Two residual rows fused into the 64×6 tile (one more accumulator: the two rows × 8 columns,
+// B's 8 values broadcast as a 256-bit pair, 6 of each 8 lanes kept) instead of their own 2×128
+// pass over the chunk from L2: 65, 66 and 130 rows and the uneven experts 0.989–1.003 (1 and
+// 2 threads; bit-identical). On its own, from cache, the fused tile ran 5 % below the 64×6 one
+// (one FMA more per 24, three quarters of its lanes used): the FMAs cost what the pass did.
+//
 // Row groups are made of vectors of rows, so an expert's rows are padded to a multiple of 16
 // (AVX-512) or 8 (AVX2), except that on AVX-512 the rows left after the last whole vector (up to
 // 14; see StreamedBVector512.ResidualRows) run on the residual kernel at an eighth to seven
@@ -294,6 +317,8 @@ internal static unsafe class StreamedBGemm
                     int fusedRows = ResidualTileRows(residual);
                     GemmPacking.PackA(problem.A, rectangle.RowStart + paddedRows, residual, pc, kc, problem.Alpha, fusedRows, residualPanel);
                     float* fusedBlock = transposedC + (long)paddedRows * nc;
+                    // The pass waits on B; ask now for the next block's A, which its packing would wait on.
+                    if (pc + DepthBlock < problem.K) PrefetchPanelSource(problem.A, rectangle.RowStart, rows, pc + DepthBlock, Math.Min(DepthBlock, problem.K - pc - DepthBlock));
                     if (fusedRows == 2) RunGroupWithResidual<ResidualRows2>(kc, packedA, residualPanel, source, rowStride, nc, transposedC, fusedBlock, accumulate);
                     else if (fusedRows == 4) RunGroupWithResidual<ResidualRows4>(kc, packedA, residualPanel, source, rowStride, nc, transposedC, fusedBlock, accumulate);
                     else if (fusedRows == 6) RunGroupWithResidual<ResidualRows6>(kc, packedA, residualPanel, source, rowStride, nc, transposedC, fusedBlock, accumulate);
@@ -416,6 +441,26 @@ internal static unsafe class StreamedBGemm
         if (j == nc) return;
         RunGroup<StreamedBKernel16x16>(kc, panel, source + j, rowStride, nc - j, block + (long)j * height, accumulate, null, 0);
         RunResidual<TRows>(kc, residualPanel, source + j, rowStride, nc - j, residualBlock + j, nc, accumulate);
+    }
+
+    // Prefetches (to L2) the lines of op(A)[rowStart.., depthStart..] (rows × depth) that packing
+    // that block of Ã will read. Only the fused 17–24-row pass does so, for its next depth block:
+    // the pass is long beside its 88–96 lines of A, and waits on B anyway. In-process, old time /
+    // new, 64 experts × 512 × 2048 (two runs, 1 and 2 threads): 22 rows 1.010–1.028, 18 rows
+    // 1.003–1.067, the uneven experts 0.998–1.005. For taller experts it did not pay (see the top
+    // of the file).
+    private static void PrefetchPanelSource(GemmOperand a, int rowStart, int rows, int depthStart, int depth)
+    {
+        if (!Sse.IsSupported) return;
+        // Stored [M, K]: `rows` runs of `depth` floats; stored [K, M] (op(A) = Aᵀ): `depth` runs of `rows`.
+        int runs = a.Transposed ? depth : rows, length = a.Transposed ? rows : depth;
+        float* start = a.Transposed ? a.Data + (long)depthStart * a.Rows + rowStart : a.Data + (long)rowStart * a.Columns + depthStart;
+        long stride = a.Transposed ? a.Rows : a.Columns;
+        for (int run = 0; run < runs; run++)
+        {
+            float* first = start + run * stride;
+            for (nint line = (nint)first & ~(nint)63, end = (nint)(first + length); line < end; line += 64) Sse.Prefetch1((void*)line);
+        }
     }
 
     // The narrowest residual tile that holds the rows (its FMAs and its Ã broadcasts grow with its rows).
