@@ -128,6 +128,11 @@
 //     L1: 0.76–0.96 (B's rows are then read in short runs);
 //   - KC 128 and 256, remeasured: 64-row experts 0.94 and 0.79, 21-row 0.62 and 0.49; with
 //     B in 2 MB pages (so not the TLB's doing) KC 64 and 128 ran 0.98–1.02 and 0.85 of KC 32.
+//     With the sweep (StreamedBSweep, one chunk ahead at KC 128), KC 128 against 64 in separate
+//     processes, alternating, four runs each, % of one 4096-row product for the uneven 64 experts:
+//     1 thread 88.6–90.2 against 88.1–88.8, 2 threads 85.4–89.4 against 83.9–91.5 (64-, 88- and
+//     110-row experts 1–2 points up on 1 thread, level on 2). Not taken: the bar that is short is
+//     on 2 threads, and KC sets the rounding of every streamed product.
 // Overlapping a small expert's wait on memory with a large one's compute, by running the two in
 // step (each depth block of the large one, then the same block of the small one) with the large
 // one's tiles prefetching the small one's block of B into L2: 21 + 64, 16 + 48, 21 + 107 and
