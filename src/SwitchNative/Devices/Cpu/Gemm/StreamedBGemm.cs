@@ -352,7 +352,7 @@ internal static unsafe class StreamedBGemm
                         // The first group reads the chunk from memory; a tall one's tiles also
                         // sweep a chunk further on into L2 (see StreamedBSweep).
                         int sweptRows = 0;
-                        float* swept = groupStart == 0 && groupRows >= SweepingGroupRows ? SweptChunk(b, problem.K, jc, nc, pc, chunk, out sweptRows) : null;
+                        float* swept = groupStart == 0 && groupRows >= StreamedBSweep.SweepingGroupRows ? StreamedBSweep.ChunkAhead(b, problem.K, jc, nc, pc, chunk, out sweptRows) : null;
                         TFamily.RunGroup(groupRows, kc, packedA + (long)groupStart * kc, source + chunk, rowStride, columns, block, accumulate, swept, sweptRows);
                         groupStart += groupRows;
                     }
@@ -382,32 +382,6 @@ internal static unsafe class StreamedBGemm
                 else sums.CopyTo(target);
             }
         }
-    }
-
-    // Chunks ahead of the running one that the first row group's tiles sweep into L2 (StreamedBSweep).
-    // In-process, old time / new, 21 alternating rounds, 64 experts × 512 × 2048 (see StreamedBSweep):
-    // 1, 2, 3 or 4 chunks ahead measured alike (uneven experts 1.004–1.038, 66 rows 1.001–1.029,
-    // 110 rows 1.012–1.030 on 1 and 2 threads); two leave room in L2 on either side.
-    private const int SweepDistance = 2;
-
-    // The first row group sweeps from this many rows on: its tiles (64×6 and 48×8) have FMAs enough
-    // to hide the extra prefetches behind. A 32×12 or 16×16 first group, or the fused 16-row pass,
-    // waits on memory already, and sweeping cost it or gained on 2 threads only (old time / new,
-    // 1 / 2 threads: experts of 16 rows 0.97 / 0.97, 28 rows 0.98 / 0.95, 32 rows 0.98–0.99 /
-    // 0.98–0.99, 36–44 rows 0.98–1.00 / 1.01–1.03; 21–24 rows, the fused pass cut into chunks so
-    // that it could sweep, 0.92–0.96 / 0.97).
-    private const int SweepingGroupRows = 48;
-
-    // The chunk SweepDistance chunks after the one at column `chunk` of the block (jc, pc), in the
-    // order the loops take them (the block's later chunks, then the next depth block's), and its
-    // depth rows; null past the rectangle's last depth block.
-    private static float* SweptChunk(GemmOperand b, int k, int jc, int nc, int pc, int chunk, out int rows)
-    {
-        int chunks = (nc + ColumnChunk - 1) / ColumnChunk;
-        int index = chunk / ColumnChunk + SweepDistance;
-        int depth = pc + index / chunks * DepthBlock;
-        rows = Math.Max(0, Math.Min(DepthBlock, k - depth));
-        return rows == 0 ? null : b.Data + (long)depth * b.Columns + jc + index % chunks * ColumnChunk;
     }
 
     // Every tile of one row group across the nc columns: full tiles straight from B, a ragged

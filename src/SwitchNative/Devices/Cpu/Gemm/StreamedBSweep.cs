@@ -38,6 +38,33 @@ internal readonly unsafe struct StreamedBSweep(float* first, long gap, int rows)
     /// <summary>Most rows one tile sweeps (a chunk of 16-column tiles has 24 tiles for 64 rows).</summary>
     public const int MaximumRows = 3;
 
+    // Chunks ahead of the running one that the first row group's tiles sweep into L2. In-process,
+    // old time / new, 21 alternating rounds, 64 experts × 512 × 2048 (as at the top of the file):
+    // 1, 2, 3 or 4 chunks ahead measured alike (uneven experts 1.004–1.038, 66 rows 1.001–1.029,
+    // 110 rows 1.012–1.030 on 1 and 2 threads); two leave room in L2 on either side.
+    private const int Distance = 2;
+
+    // The first row group sweeps from this many rows on: its tiles (64×6 and 48×8) have FMAs enough
+    // to hide the extra prefetches behind. A 32×12 or 16×16 first group, or the fused 16-row pass,
+    // waits on memory already, and sweeping cost it or gained on 2 threads only (old time / new,
+    // 1 / 2 threads: experts of 16 rows 0.97 / 0.97, 28 rows 0.98 / 0.95, 32 rows 0.98–0.99 /
+    // 0.98–0.99, 36–44 rows 0.98–1.00 / 1.01–1.03; 21–24 rows, the fused pass cut into chunks so
+    // that it could sweep, 0.92–0.96 / 0.97).
+    public const int SweepingGroupRows = 48;
+
+    // The chunk Distance chunks after the one at column `chunk` of the block (jc, pc), in the
+    // order the loops take them (the block's later chunks, then the next depth block's), and its
+    // depth rows; null past the rectangle's last depth block.
+    public static float* ChunkAhead(GemmOperand b, int k, int jc, int nc, int pc, int chunk, out int rows)
+    {
+        const int width = StreamedBGemm.ColumnChunk, depth = StreamedBGemm.DepthBlock;
+        int chunks = (nc + width - 1) / width;
+        int index = chunk / width + Distance;
+        int first = pc + index / chunks * depth;
+        rows = Math.Max(0, Math.Min(depth, k - first));
+        return rows == 0 ? null : b.Data + (long)first * b.Columns + jc + index % chunks * width;
+    }
+
     public float* First { get; } = first;
     public long Gap { get; } = gap;
     public int Rows { get; } = rows;
