@@ -227,16 +227,15 @@
 // old time / new): skipping every depth block's packing but the first (wrong results, timing
 // only) 1.016–1.021; a 110-row pack took 1.7–2.8 µs in place and 0.7–1.0 µs repeated at once
 // from cache. Nothing tried to hide that wait gained for them (the fused 17–24-row pass gains:
-// see PrefetchPanelSource): prefetching the next block's A lines (T1) all at once during the last
-// chunk 0.994–1.008, spread over the chunks 0.998–1.024, one line
-// after each tile 0.988–1.013 (3 % slower until the cursor lost a 64-bit division per tile);
-// the current block's lines all prefetched just before packing 0.993–1.013 (seven runs); the
-// next block packed 16 depth steps at a time between the chunks' group calls, its lines
-// prefetched one call ahead, into a second Ã buffer 0.989–1.003; all of K packed once at the
-// expert's start (each block's panel then a slice) 0.988–1.019. The prefetches themselves
-// stalled: a burst of one block's lines (440 for 110 rows) took 0.3–0.6 ms a product. B's
-// streaming keeps the core's outstanding misses busy, and A's lines wait their turn however
-// they are asked for.
+// see PrefetchPanelSource): prefetching the next block's A lines (T1) all at once during the
+// last chunk 0.994–1.008, spread over the chunks 0.998–1.024, one line after each tile
+// 0.988–1.013 (3 % slower until the cursor lost a 64-bit division per tile); the current
+// block's lines all prefetched just before packing 0.993–1.013 (seven runs); the next block
+// packed 16 depth steps at a time between the chunks' group calls, its lines prefetched one
+// call ahead, into a second Ã buffer 0.989–1.003; all of K packed once at the expert's start
+// (each block's panel then a slice) 0.988–1.019. The prefetches themselves stalled: a burst of
+// one block's lines (440 for 110 rows) took 0.3–0.6 ms a product. B's streaming keeps the
+// core's outstanding misses busy, and A's lines wait their turn however they are asked for.
 // Two residual rows fused into the 64×6 tile (one more accumulator: the two rows × 8 columns,
 // B's 8 values broadcast as a 256-bit pair, 6 of each 8 lanes kept) instead of their own 2×128
 // pass over the chunk from L2: 65, 66 and 130 rows and the uneven experts 0.989–1.003 (1 and
