@@ -129,6 +129,14 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     // packed in a pass of its own (1024×256×8000 with Bᵀ stored 0.98), and a transposed A with
     // fewer than TransposedRowsPerThread rows a thread, whose Ã then packs from short runs
     // (256×1024×8000 0.96, 256×2048×8192 0.98; at 256 rows a thread, 512×4096×2048, 0.99–1.05).
+    // Remeasured on the Zen 5, 2 threads, the shared plans in place of this (old time / new):
+    // 2048³ 0.992–0.998, 1024³ 0.958–0.972. The halves are static, so a thread slowed by the host
+    // leaves the other idle at the end: a trace of 2048³ on 2 threads, OpenBLAS's product run
+    // between ours as in `compare gemm`, had the worker start 60–120 µs after the call (once
+    // 1 ms) but its half run 10–28 % longer than the caller's in 5 of 20 rounds (the caller's
+    // half 35.9–38.0 ms), and the same trace with nothing between the products ran 35–60 ms a
+    // product: host noise, which finer, dynamically taken units would absorb only by packing B̃
+    // once per unit instead of once per thread.
     private static bool CutsRows(GemmProblem problem, int threads) =>
         threads > 1 && !FewRows(problem) && problem.N > WholeBColumns && FillsBInTiles(problem)
         && (!problem.A.Transposed || problem.M >= TransposedRowsPerThread * threads);
