@@ -157,7 +157,10 @@
 // (StreamedBGroupWithResidualKernel): 1.04–1.14× for 17–24 rows, 0.99–1.03× on the uneven
 // 64 experts. The same fused pass for the last 16 rows of 81–88-row experts (64 + 16 + residual
 // instead of 48 + 32 + residual, two passes over B instead of three; bit-identical): 87 and
-// 88 rows 0.98–1.03, uneven 0.99–1.01 (1 and 2 threads, two runs).
+// 88 rows 0.98–1.03, uneven 0.99–1.01 (1 and 2 threads, two runs). Remeasured with the sweep
+// for 65–72 and 129–136 rows, whose last 64 rows would then run as 48 + the fused 16 + residual
+// pass instead of 64 + the residual pass (bit-identical): 65, 66, 72 and 130 rows and the uneven
+// experts 0.979–1.006 (1 and 2 threads).
 // What memory allows (1 thread unless said; a probe reading 64 experts' 256 MB of weights): one
 // core streams B at 11–14 GB/s when 32 rows are read together with the in-row prefetch, and 16
 // FMAs per line do not slow it; 64, 128 and 512 rows read together drop it to 8, 5–6 and 4–5 GB/s
