@@ -35,8 +35,8 @@ public sealed unsafe class StreamedWriteTransposedTests
             initial.CopyTo(new Span<float>(streamed, initial.Length));
             fixed (float* source = block)
             {
-                StreamedBGemm.WriteTransposed(source, height, plain + offset, ldc, rows, columns, accumulate, streaming: false);
-                StreamedBGemm.WriteTransposed(source, height, streamed + offset, ldc, rows, columns, accumulate, streaming: true);
+                TransposedCWriter.WriteTransposed(source, height, plain + offset, ldc, rows, columns, accumulate, streaming: false);
+                TransposedCWriter.WriteTransposed(source, height, streamed + offset, ldc, rows, columns, accumulate, streaming: true);
             }
             Assert.Equal(new Span<float>(plain, initial.Length).ToArray(), new Span<float>(streamed, initial.Length).ToArray());
             // The write did land: C[i, j] = block[j·height + i] (+ the old C[i, j] when accumulating).

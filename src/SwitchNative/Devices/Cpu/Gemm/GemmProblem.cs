@@ -16,7 +16,7 @@ internal readonly unsafe struct GemmProblem(GemmOperand a, GemmOperand b, float 
 
     /// <summary>
     /// Whether C may be written with non-temporal stores where a path writes whole lines of it
-    /// (StreamedBGemm.WriteTransposed): set by RunBatch when the batch's output is too large to
+    /// (TransposedCWriter.WriteTransposed): set by RunBatch when the batch's output is too large to
     /// stay in cache for whatever reads it next.
     /// </summary>
     public bool StreamsC { get; init; }

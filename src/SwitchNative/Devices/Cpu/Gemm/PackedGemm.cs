@@ -131,7 +131,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel> : IDisp
     // non-temporal stores where a path can (GemmProblem.StreamsC): an output that large is not
     // found in cache by the op that reads it next, so the lines a plain store first reads into
     // cache (write-allocate) are wasted reads from memory. The 64 experts × 512 × 2048 (a 32 MB
-    // output): see StreamedBGemm.WriteTransposed. A smaller output stays in L3 for its reader. The
+    // output): see TransposedCWriter.WriteTransposed. A smaller output stays in L3 for its reader. The
     // threshold is reasoned from the cache size, not measured: dense tiles gained nothing from such
     // stores (they write C while computing: 4096×512×2048, 1024×256×13188 0.99–1.02 on 1 and 2
     // threads, in-process), so only the streamed paths' separate write of C takes them.

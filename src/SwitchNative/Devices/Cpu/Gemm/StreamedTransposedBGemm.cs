@@ -172,7 +172,7 @@ internal static unsafe class StreamedTransposedBGemm
             {
                 int groupRows = GroupRows(padded - group);
                 float* target = problem.C + (long)(rectangle.RowStart + group) * problem.N + jc;
-                StreamedBGemm.WriteTransposed(transposedC + (long)group * nc, groupRows, target, problem.N, Math.Min(groupRows, rows - group), nc, problem.Beta != 0f, problem.StreamsC);
+                TransposedCWriter.WriteTransposed(transposedC + (long)group * nc, groupRows, target, problem.N, Math.Min(groupRows, rows - group), nc, problem.Beta != 0f, problem.StreamsC);
             }
         }
     }
