@@ -157,10 +157,7 @@
 // (StreamedBGroupWithResidualKernel): 1.04–1.14× for 17–24 rows, 0.99–1.03× on the uneven
 // 64 experts. The same fused pass for the last 16 rows of 81–88-row experts (64 + 16 + residual
 // instead of 48 + 32 + residual, two passes over B instead of three; bit-identical): 87 and
-// 88 rows 0.98–1.03, uneven 0.99–1.01 (1 and 2 threads, two runs). Remeasured with the sweep
-// for 65–72 and 129–136 rows, whose last 64 rows would then run as 48 + the fused 16 + residual
-// pass instead of 64 + the residual pass (bit-identical): 65, 66, 72 and 130 rows and the uneven
-// experts 0.979–1.006 (1 and 2 threads).
+// 88 rows 0.98–1.03, uneven 0.99–1.01 (1 and 2 threads, two runs).
 // What memory allows (1 thread unless said; a probe reading 64 experts' 256 MB of weights): one
 // core streams B at 11–14 GB/s when 32 rows are read together with the in-row prefetch, and 16
 // FMAs per line do not slow it; 64, 128 and 512 rows read together drop it to 8, 5–6 and 4–5 GB/s
@@ -224,26 +221,6 @@
 // The rows that do not fill a vector cost little: experts of 44 rows run as 32 + 12 residual rows
 // (1.07× faster than padded to 48 on the Zen 5; remeasured, 42–44-row experts 1.06–1.09× on 1
 // thread and 1.05–1.10× on 2, though padded they take one pass over B instead of two).
-//
-// Packing Ã costs about 2 % of a tall expert's time, nearly all of it waiting on A's lines
-// (in-process, the uneven 64 experts × 512 × 2048 and experts of 66 and 110 rows, 1 and 2 threads,
-// old time / new): skipping every depth block's packing but the first (wrong results, timing
-// only) 1.016–1.021; a 110-row pack took 1.7–2.8 µs in place and 0.7–1.0 µs repeated at once
-// from cache. Nothing tried to hide that wait gained for them (the fused 17–24-row pass gains:
-// see PrefetchPanelSource): prefetching the next block's A lines (T1) all at once during the
-// last chunk 0.994–1.008, spread over the chunks 0.998–1.024, one line after each tile
-// 0.988–1.013 (3 % slower until the cursor lost a 64-bit division per tile); the current
-// block's lines all prefetched just before packing 0.993–1.013 (seven runs); the next block
-// packed 16 depth steps at a time between the chunks' group calls, its lines prefetched one
-// call ahead, into a second Ã buffer 0.989–1.003; all of K packed once at the expert's start
-// (each block's panel then a slice) 0.988–1.019. The prefetches themselves stalled: a burst of
-// one block's lines (440 for 110 rows) took 0.3–0.6 ms a product. B's streaming keeps the
-// core's outstanding misses busy, and A's lines wait their turn however they are asked for.
-// Two residual rows fused into the 64×6 tile (one more accumulator: the two rows × 8 columns,
-// B's 8 values broadcast as a 256-bit pair, 6 of each 8 lanes kept) instead of their own 2×128
-// pass over the chunk from L2: 65, 66 and 130 rows and the uneven experts 0.989–1.003 (1 and
-// 2 threads; bit-identical). On its own, from cache, the fused tile ran 5 % below the 64×6 one
-// (one FMA more per 24, three quarters of its lanes used): the FMAs cost what the pass did.
 //
 // Row groups are made of vectors of rows, so an expert's rows are padded to a multiple of 16
 // (AVX-512) or 8 (AVX2), except that on AVX-512 the rows left after the last whole vector (up to
@@ -428,8 +405,8 @@ internal static unsafe class StreamedBGemm
     // that block of Ã will read. Only the fused 17–24-row pass does so, for its next depth block:
     // the pass is long beside its 88–96 lines of A, and waits on B anyway. In-process, old time /
     // new, 64 experts × 512 × 2048 (two runs, 1 and 2 threads): 22 rows 1.010–1.028, 18 rows
-    // 1.003–1.067, the uneven experts 0.998–1.005. For taller experts it did not pay (see the top
-    // of the file).
+    // 1.003–1.067, the uneven experts 0.998–1.005. For taller experts it did not pay (see
+    // GemmPacking.PackA).
     private static void PrefetchPanelSource(GemmOperand a, int rowStart, int rows, int depthStart, int depth)
     {
         if (!Sse.IsSupported) return;

@@ -16,6 +16,9 @@
 // 1.04–1.07, 18 rows 1.09, 21 rows 1.07–1.11, 24 rows 1.08–1.12, on 1 and 2 threads; the uneven
 // benchmark 0.99–1.03 (its 21-row experts are a tenth of its time). An earlier attempt at this
 // pass, not kept, measured 1.01–1.02.
+// The same pass for the last 16 rows of an expert of 65–72 or 129–136 rows (its last 64 rows as 48
+// + this pass instead of 64 + the residual pass; bit-identical), with StreamedBSweep in place:
+// 65, 66, 72 and 130 rows and the uneven 64 experts 0.979–1.006 (1 and 2 threads), not kept.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
