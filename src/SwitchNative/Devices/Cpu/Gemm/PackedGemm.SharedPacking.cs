@@ -133,7 +133,7 @@ internal sealed unsafe partial class PackedGemm<TKernel, TFewRowsKernel>
     // 2048³ 0.992–0.998, 1024³ 0.958–0.972. The halves are static, so a thread slowed by the host
     // leaves the other idle at the end: a trace of 2048³ on 2 threads, OpenBLAS's product run
     // between ours as in `compare gemm`, had the worker start 60–120 µs after the call (once
-    // 1 ms) but its half run 10–28 % longer than the caller's in 5 of 20 rounds (the caller's
+    // 1 ms) but its half run 6–30 % longer than the caller's in 5 of 20 rounds (the caller's
     // half 35.9–38.0 ms), and the same trace with nothing between the products ran 35–60 ms a
     // product: host noise, which finer, dynamically taken units would absorb only by packing B̃
     // once per unit instead of once per thread.
